@@ -1,0 +1,5 @@
+//! (to be written)
+
+use super::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];

@@ -1,0 +1,218 @@
+//! Commands: from argv to reply (Redis's `processCommand` and `call`).
+//!
+//! `execute` is the one door every command goes through. It looks the name
+//! up in the static table, checks arity, authentication and CLIENT PAUSE,
+//! runs the handler and keeps the statistics INFO commandstats and
+//! errorstats report. Handlers live in one file per family, as Redis's
+//! `t_string.c`, `t_hash.c`...: each receives a `Ctx` (the server, the
+//! calling client and the arguments) and returns `Ok(())` after writing its
+//! reply, or a `CmdError` whose text `execute` writes for it.
+
+pub mod bitmaps;
+pub mod client_cmd;
+pub mod command_cmd;
+pub mod config_cmd;
+pub mod connection;
+pub mod debug;
+pub mod expire;
+pub mod info;
+pub mod keys;
+pub mod server_cmds;
+pub mod strings;
+pub mod table;
+
+use std::borrow::Cow;
+
+use crate::server::client::Client;
+use crate::server::Server;
+use table::flags;
+
+/// The arguments of one command: spans into the query buffer, not copies.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    buf: &'a [u8],
+    spans: &'a [(usize, usize)],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(buf: &'a [u8], spans: &'a [(usize, usize)]) -> Args<'a> {
+        Args { buf, spans }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Argument `i` (0 is the command name). Out of range gives an empty slice.
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        match self.spans.get(i) {
+            Some(&(a, b)) => &self.buf[a..b],
+            None => &[],
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let buf = self.buf;
+        self.spans.iter().map(move |&(a, b)| &buf[a..b])
+    }
+
+    /// Arguments from `i` on.
+    pub fn from(&self, i: usize) -> Args<'a> {
+        Args {
+            buf: self.buf,
+            spans: &self.spans[i.min(self.spans.len())..],
+        }
+    }
+}
+
+/// An error reply. The text is the whole message after `-`, code first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub Cow<'static, str>);
+
+impl CmdError {
+    pub const fn new(s: &'static str) -> CmdError {
+        CmdError(Cow::Borrowed(s))
+    }
+    pub fn owned(s: String) -> CmdError {
+        CmdError(Cow::Owned(s))
+    }
+}
+
+/// The errors every family uses, with Redis's exact text.
+pub mod err {
+    use super::CmdError;
+    pub const SYNTAX: CmdError = CmdError::new("ERR syntax error");
+    pub const WRONGTYPE: CmdError =
+        CmdError::new("WRONGTYPE Operation against a key holding the wrong kind of value");
+    pub const NOT_INT: CmdError = CmdError::new("ERR value is not an integer or out of range");
+    pub const NOT_FLOAT: CmdError = CmdError::new("ERR value is not a valid float");
+    pub const OVERFLOW: CmdError = CmdError::new("ERR increment or decrement would overflow");
+    pub const NO_KEY: CmdError = CmdError::new("ERR no such key");
+    pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
+    pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
+    pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
+
+    /// `ERR unknown subcommand 'x'. Try NAME HELP.`
+    pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
+        let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+        CmdError::owned(format!(
+            "ERR unknown subcommand '{sub}'. Try {} HELP.",
+            cmd.to_ascii_uppercase()
+        ))
+    }
+
+    pub fn wrong_arity(fullname: &str) -> CmdError {
+        CmdError::owned(format!(
+            "ERR wrong number of arguments for '{fullname}' command"
+        ))
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client: &'a mut Client,
+    pub args: Args<'a>,
+}
+
+impl Ctx<'_> {
+    /// The client's current database.
+    #[inline]
+    pub fn db(&mut self) -> &mut crate::db::keyspace::Db {
+        &mut self.srv.dbs[self.client.db]
+    }
+}
+
+/// Runs one command for `client`, writing its reply.
+pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
+    srv.update_time();
+    client.commands_processed += 1;
+    let name = args.get(0);
+    let Some(idx) = srv.table.lookup(name) else {
+        let mut msg = String::from("ERR unknown command '");
+        msg.push_str(&String::from_utf8_lossy(&name[..name.len().min(128)]));
+        msg.push_str("', with args beginning with: ");
+        let mut shown = String::new();
+        for a in args.iter().skip(1) {
+            if shown.len() >= 128 {
+                break;
+            }
+            let room = 128 - shown.len();
+            let a = String::from_utf8_lossy(a);
+            let a: String = a.chars().take(room).collect();
+            shown.push('\'');
+            shown.push_str(&a);
+            shown.push_str("' ");
+        }
+        msg.push_str(&shown);
+        reject(srv, client, None, CmdError::owned(msg));
+        return;
+    };
+    let mut def = srv.table.def(idx);
+    let mut stat_idx = idx;
+    if !def.subcommands.is_empty() && args.len() >= 2 {
+        match srv.table.lookup_sub(idx, args.get(1)) {
+            Some((sidx, sdef)) => {
+                def = sdef;
+                stat_idx = sidx;
+            }
+            None => {
+                let e = err::unknown_subcommand(args.get(1), def.name);
+                reject(srv, client, Some(idx), e);
+                return;
+            }
+        }
+    }
+    if (def.arity > 0 && args.len() != def.arity as usize)
+        || (args.len() < def.arity.unsigned_abs() as usize)
+    {
+        let full = srv.table.fullname(stat_idx);
+        reject(srv, client, Some(stat_idx), err::wrong_arity(&full));
+        return;
+    }
+    if !client.authenticated && def.flags & flags::NO_AUTH == 0 {
+        reject(srv, client, Some(stat_idx), err::NOAUTH);
+        return;
+    }
+    client.last_cmd = def.name;
+    if client.flags.reply_skip_next {
+        client.flags.reply_skip_next = false;
+        client.reply.muted = true;
+    }
+    let start = std::time::Instant::now();
+    let result = {
+        let mut ctx = Ctx { srv, client, args };
+        (def.handler)(&mut ctx)
+    };
+    let usec = start.elapsed().as_micros() as u64;
+    let st = srv.table.stat_mut(stat_idx);
+    st.calls += 1;
+    st.usec += usec;
+    if let Err(e) = result {
+        srv.table.stat_mut(stat_idx).failed_calls += 1;
+        srv.stats.count_error(e.0.as_bytes());
+        client.reply.error(e.0.as_bytes());
+    }
+    // CLIENT REPLY SKIP muted this one reply only; OFF/ON set the lasting state.
+    client.reply.muted = client.flags.reply_off;
+    srv.stats.total_commands_processed += 1;
+}
+
+/// Answers an error for a command that was not run (Redis's `rejectCommand`).
+fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError) {
+    if let Some(i) = idx {
+        srv.table.stat_mut(i).rejected_calls += 1;
+    }
+    srv.stats.count_error(e.0.as_bytes());
+    client.reply.error(e.0.as_bytes());
+}

@@ -1,0 +1,462 @@
+//! The reactor (Redis's `ae.c` main loop with `beforeSleep`).
+//!
+//! One mio `Poll` waits on the listeners and every client. Each iteration:
+//!
+//! 1. poll, with a zero timeout if some client still has unread input or
+//!    unwritten output, else until the next cron tick;
+//! 2. accept new connections and read from readable clients, running every
+//!    complete command in what was read (one 16 KB read per client per
+//!    iteration, so a pipelining client cannot starve the others);
+//! 3. serve again the clients that stopped early (`read_list`);
+//! 4. run the cron when due (client timeouts, statistics, expiry);
+//! 5. before sleeping, write pending replies (`write_list`), at most 64 KB
+//!    per client per iteration; WRITABLE interest is registered only when
+//!    the kernel's send buffer is full, as Redis does;
+//! 6. close clients marked for closing.
+//!
+//! mio is edge-triggered: an event is reported once per change. The loop
+//! therefore never drops a client with bytes in its socket: a read that
+//! filled the whole chunk puts the client on `read_list` to be read again
+//! next iteration.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token};
+
+use super::client::{Client, Conn, ReadOutcome};
+use super::listener::{self, Listener};
+use super::{cron, Server, SHUTDOWN_SIGNAL};
+use crate::config::Config;
+use crate::protocol::parser::{Limits, Parsed};
+
+/// Listener tokens count down from here; client tokens are slab indexes.
+const LISTENER_BASE: usize = usize::MAX - 1;
+
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled, no bind address was specified, no authentication password is requested to clients. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    SHUTDOWN_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    // SAFETY: the handler only stores into an atomic, which is
+    // async-signal-safe; SA_RESTART is left off so epoll_wait returns EINTR
+    // and the loop notices the request at once. SIGPIPE is ignored so a
+    // write to a closed socket is an error value, not a dead process.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Binds, then serves until shutdown. Returns the process exit code.
+pub fn run(config: Config) -> io::Result<i32> {
+    let mut poll = Poll::new()?;
+    let mut listeners = listener::bind_all(&config)?;
+    for (i, l) in listeners.iter_mut().enumerate() {
+        let tok = Token(LISTENER_BASE - i);
+        match l {
+            Listener::Tcp(l) => poll.registry().register(l, tok, Interest::READABLE)?,
+            Listener::Unix(l) => poll.registry().register(l, tok, Interest::READABLE)?,
+        }
+    }
+    let registry = poll.registry().try_clone()?;
+    let mut srv = Server::new(config, registry);
+    install_signal_handlers();
+    log::info!(
+        "reddish {} started, pid={}, port={}, config={}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        srv.config.port,
+        srv.config.config_file.as_deref().unwrap_or("(none)")
+    );
+    log::info!("Ready to accept connections");
+    let mut events = Events::with_capacity(1024);
+    let mut next_cron = srv.now_ms;
+    loop {
+        let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
+            Duration::ZERO
+        } else {
+            Duration::from_millis((next_cron - srv.now_ms).clamp(0, 1000) as u64)
+        };
+        match poll.poll(&mut events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        srv.update_time();
+        let sig = SHUTDOWN_SIGNAL.swap(0, std::sync::atomic::Ordering::SeqCst);
+        if sig != 0 {
+            let name = if sig == libc::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            };
+            log::warn!("Received {name} scheduling shutdown...");
+            srv.shutdown.requested = true;
+        }
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t > LISTENER_BASE - listeners.len() && t <= LISTENER_BASE {
+                accept_all(&mut srv, &mut listeners[LISTENER_BASE - t]);
+                continue;
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                handle_readable(&mut srv, t);
+            }
+            if ev.is_writable() {
+                queue_write(&mut srv, t);
+            }
+        }
+        let again = std::mem::take(&mut srv.read_list);
+        for t in again {
+            handle_readable(&mut srv, t);
+        }
+        if srv.now_ms >= next_cron {
+            cron::run(&mut srv);
+            let hz = srv.config.hz.clamp(1, 500) as i64;
+            next_cron = srv.now_ms + 1000 / hz;
+        }
+        before_sleep(&mut srv);
+        if srv.shutdown.requested {
+            break;
+        }
+    }
+    finish_shutdown(&mut srv);
+    Ok(0)
+}
+
+fn accept_all(srv: &mut Server, l: &mut Listener) {
+    loop {
+        let accepted = match l {
+            Listener::Tcp(l) => l.accept().map(|(s, peer)| {
+                listener::tune_accepted(&s, srv.config.tcp_keepalive);
+                let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                let local = peer.ip().is_loopback();
+                (Conn::Tcp(s), peer.to_string(), laddr, local, false)
+            }),
+            Listener::Unix(l) => l.accept().map(|(s, _)| {
+                let path = srv.config.unixsocket.clone().unwrap_or_default();
+                (Conn::Unix(s), format!("{path}:0"), path, true, true)
+            }),
+        };
+        match accepted {
+            Ok((mut conn, addr, laddr, local, unix)) => {
+                srv.stats.total_connections_received += 1;
+                if srv.clients.len() >= srv.config.maxclients {
+                    let _ = conn.write(b"-ERR max number of clients reached\r\n");
+                    srv.stats.rejected_connections += 1;
+                    continue;
+                }
+                if srv.config.protected_mode
+                    && !srv.config.bind_explicit
+                    && srv.config.requirepass.is_none()
+                    && !local
+                {
+                    log::warn!("Denied connection from {addr}: protected mode");
+                    let _ = conn.write(PROTECTED_MODE_DENIED);
+                    srv.stats.rejected_connections += 1;
+                    continue;
+                }
+                let entry = srv.clients.vacant_entry();
+                let token = entry.key();
+                if token >= LISTENER_BASE - 64 {
+                    continue;
+                }
+                if srv
+                    .registry
+                    .register(conn.source(), Token(token), Interest::READABLE)
+                    .is_err()
+                {
+                    continue;
+                }
+                let id = srv.next_client_id;
+                srv.next_client_id += 1;
+                let mut c = Client::new(id, token, conn, addr, laddr, srv.now_ms);
+                c.flags.local = local;
+                c.flags.unix_socket = unix;
+                c.authenticated = srv.config.requirepass.is_none();
+                entry.insert(Some(Box::new(c)));
+                // Data may already be waiting; the edge may have fired before
+                // registration, so try a read now.
+                handle_readable(srv, token);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::warn!("Accepting client connection: {e}");
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one chunk from a client and runs the commands it completes.
+fn handle_readable(srv: &mut Server, t: usize) {
+    let Some(Some(c)) = srv.clients.get_mut(t) else {
+        return;
+    };
+    if c.flags.close_after_reply || c.flags.close_asap {
+        return;
+    }
+    match c.read_some() {
+        ReadOutcome::Closed => {
+            free_client(srv, t);
+            return;
+        }
+        ReadOutcome::WouldBlock => {}
+        ReadOutcome::Data { more } => {
+            srv.stats.total_reads_processed += 1;
+            c.last_interaction_ms = srv.now_ms;
+            if more && !srv.read_list.contains(&t) {
+                srv.read_list.push(t);
+            }
+        }
+    }
+    process_input(srv, t);
+}
+
+/// Cuts complete commands out of the client's query buffer and runs them.
+pub fn process_input(srv: &mut Server, t: usize) {
+    let Some(slot) = srv.clients.get_mut(t) else {
+        return;
+    };
+    let Some(mut c) = slot.take() else { return };
+    loop {
+        if c.flags.close_after_reply || c.flags.close_asap {
+            break;
+        }
+        if srv.pause.until_ms > srv.now_ms && !srv.pause.writes_only {
+            // CLIENT PAUSE ALL: leave the input where it is; the cron
+            // re-serves the client when the pause ends.
+            break;
+        }
+        let limits = Limits {
+            max_bulk: srv.config.proto_max_bulk_len,
+            unauthenticated: !c.authenticated,
+        };
+        let before = c.qpos;
+        let parsed = {
+            let Client {
+                qbuf,
+                qlen,
+                qpos,
+                parser,
+                scratch,
+                ..
+            } = &mut *c;
+            parser.parse(&qbuf[..*qlen], qpos, limits, scratch)
+        };
+        match parsed {
+            Ok(Parsed::Command) => {
+                // The security check of Redis: a browser tricked into
+                // talking to us sends "POST" or "Host:" first.
+                let qbuf = std::mem::take(&mut c.qbuf);
+                let scratch = std::mem::take(&mut c.scratch);
+                let spans = std::mem::take(&mut c.parser.spans);
+                let src: &[u8] = if c.parser.inline { &scratch } else { &qbuf };
+                let args = crate::commands::Args::new(src, &spans);
+                let first = args.get(0);
+                if first.eq_ignore_ascii_case(b"post") || first.eq_ignore_ascii_case(b"host:") {
+                    log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
+                    c.flags.close_asap = true;
+                } else {
+                    crate::commands::execute(srv, &mut c, args);
+                }
+                c.qbuf = qbuf;
+                c.scratch = scratch;
+                c.parser.spans = spans;
+            }
+            Ok(Parsed::Empty) => continue,
+            Ok(Parsed::Incomplete) => {
+                let _ = before;
+                break;
+            }
+            Err(e) => {
+                let msg = e.message();
+                log::debug!(
+                    "Protocol error ({msg}) from client: id={} addr={}",
+                    c.id,
+                    c.addr
+                );
+                c.reply.muted = false;
+                c.reply.error(msg.as_bytes());
+                srv.stats.count_error(msg.as_bytes());
+                c.flags.close_after_reply = true;
+                c.qpos = c.qlen;
+                break;
+            }
+        }
+    }
+    if c.query_len() as u64 > srv.config.client_query_buffer_limit {
+        log::warn!(
+            "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+            c.id,
+            c.addr,
+            c.query_len()
+        );
+        srv.stats.client_qbuf_limit_disconnections += 1;
+        c.flags.close_asap = true;
+    }
+    let token = c.token;
+    let has_output = c.reply.pending() > 0;
+    let closing = c.flags.close_asap;
+    let needs_write = has_output && !c.in_write_list;
+    if needs_write {
+        c.in_write_list = true;
+    }
+    if let Some(slot) = srv.clients.get_mut(token) {
+        *slot = Some(c);
+    }
+    if needs_write {
+        srv.write_list.push(token);
+    }
+    if closing
+        || (!has_output
+            && srv
+                .clients
+                .get(token)
+                .and_then(|s| s.as_ref())
+                .is_some_and(|c| c.flags.close_after_reply))
+    {
+        srv.schedule_close(token);
+    }
+}
+
+/// Puts a client on the write list (after a writable event or new output).
+pub fn queue_write(srv: &mut Server, t: usize) {
+    if let Some(Some(c)) = srv.clients.get_mut(t) {
+        if !c.in_write_list {
+            c.in_write_list = true;
+            srv.write_list.push(t);
+        }
+    }
+}
+
+/// Writes pending replies and closes clients marked for it.
+fn before_sleep(srv: &mut Server) {
+    let list = std::mem::take(&mut srv.write_list);
+    for t in list {
+        let Some(Some(c)) = srv.clients.get_mut(t) else {
+            continue;
+        };
+        c.in_write_list = false;
+        match c.write_some() {
+            Err(_) => {
+                srv.schedule_close(t);
+                continue;
+            }
+            Ok((done, written)) => {
+                if written > 0 {
+                    srv.stats.total_net_output_bytes += written as u64;
+                    srv.stats.total_writes_processed += 1;
+                    c.last_interaction_ms = srv.now_ms;
+                }
+                if done {
+                    if c.want_writable {
+                        c.want_writable = false;
+                        let _ = srv.registry.reregister(
+                            c.conn.source(),
+                            mio::Token(t),
+                            Interest::READABLE,
+                        );
+                    }
+                    if c.flags.close_after_reply {
+                        srv.schedule_close(t);
+                    }
+                } else if written >= super::client::WRITE_BUDGET {
+                    // Budget spent, the kernel may take more: our turn again next iteration.
+                    c.in_write_list = true;
+                    srv.write_list.push(t);
+                } else if !c.want_writable {
+                    c.want_writable = true;
+                    let _ = srv.registry.reregister(
+                        c.conn.source(),
+                        mio::Token(t),
+                        Interest::READABLE | Interest::WRITABLE,
+                    );
+                }
+            }
+        }
+    }
+    check_output_limits(srv);
+    let close = std::mem::take(&mut srv.close_list);
+    for t in close {
+        free_client(srv, t);
+    }
+}
+
+/// Enforces `client-output-buffer-limit normal`: a client whose unsent
+/// replies pass the hard limit, or stay over the soft limit for the soft
+/// seconds, is disconnected rather than allowed to eat memory.
+fn check_output_limits(srv: &mut Server) {
+    let lim = srv.config.obuf_normal;
+    if lim.hard == 0 && lim.soft == 0 {
+        return;
+    }
+    let now = srv.now_ms;
+    let mut over = Vec::new();
+    for (t, slot) in srv.clients.iter_mut() {
+        let Some(c) = slot else { continue };
+        let pending = c.reply.pending() as u64;
+        if pending == 0 {
+            c.obuf_soft_since_ms = 0;
+            continue;
+        }
+        let hard = lim.hard > 0 && pending >= lim.hard;
+        let mut soft = false;
+        if lim.soft > 0 && pending >= lim.soft {
+            if c.obuf_soft_since_ms == 0 {
+                c.obuf_soft_since_ms = now;
+            } else if (now - c.obuf_soft_since_ms) as u64 > lim.soft_seconds * 1000 {
+                soft = true;
+            }
+        } else {
+            c.obuf_soft_since_ms = 0;
+        }
+        if hard || soft {
+            log::warn!("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, c.addr);
+            c.flags.close_asap = true;
+            over.push(t);
+        }
+    }
+    for t in over {
+        srv.stats.client_outbuf_limit_disconnections += 1;
+        srv.schedule_close(t);
+    }
+}
+
+/// Deregisters and drops a client.
+pub fn free_client(srv: &mut Server, t: usize) {
+    if let Some(Some(_)) = srv.clients.get(t) {
+        if let Some(Some(mut c)) = srv.clients.try_remove(t) {
+            let _ = srv.registry.deregister(c.conn.source());
+        }
+    }
+    srv.read_list.retain(|&x| x != t);
+}
+
+/// Flushes what can be flushed and says goodbye.
+fn finish_shutdown(srv: &mut Server) {
+    log::warn!("User requested shutdown...");
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    for (_, slot) in srv.clients.iter_mut() {
+        if let Some(c) = slot {
+            while c.reply.pending() > 0 && std::time::Instant::now() < deadline {
+                match c.write_some() {
+                    Ok((true, _)) | Err(_) => break,
+                    Ok((false, _)) => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        }
+    }
+    if let Some(path) = &srv.config.unixsocket {
+        let _ = std::fs::remove_file(path);
+    }
+    log::warn!("Redis is now ready to exit, bye bye...");
+}

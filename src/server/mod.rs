@@ -1,0 +1,164 @@
+//! The server: its state and its reactor (Redis's `server.c` and `ae.c`).
+//!
+//! `Server` is the one struct that owns everything: configuration, the
+//! databases, the connected clients, counters. Exactly one thread touches it,
+//! the event loop in `event_loop.rs`, so nothing here needs a lock; a command
+//! handler receives `&mut Server` and sees and changes the world alone.
+
+pub mod client;
+pub mod cron;
+pub mod event_loop;
+pub mod listener;
+pub mod stats;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use slab::Slab;
+
+use crate::commands::table::CommandTable;
+use crate::config::Config;
+use crate::db::keyspace::Db;
+use client::Client;
+use stats::Stats;
+
+/// Set by SIGTERM/SIGINT; the loop notices it after `epoll_wait` is interrupted.
+pub static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// How SHUTDOWN asked to stop (NOSAVE/SAVE/NOW/FORCE/ABORT are parsed by the command).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShutdownRequest {
+    pub requested: bool,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pause {
+    /// Unix ms until which clients are paused; 0 = not paused.
+    pub until_ms: i64,
+    /// WRITE mode pauses only writes; ALL pauses every command.
+    pub writes_only: bool,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub dbs: Vec<Db>,
+    /// Connected clients, indexed by their mio token. The slot of the client
+    /// whose command is running is `None` for the duration (see `commands`).
+    pub clients: Slab<Option<Box<Client>>>,
+    pub stats: Stats,
+    pub table: CommandTable,
+    pub registry: mio::Registry,
+    /// Wall clock of the current loop iteration, in unix ms and µs: commands
+    /// see one stable "now", as Redis's cached `mstime`.
+    pub now_ms: i64,
+    pub now_us: i64,
+    pub start: Instant,
+    pub start_unix_ms: i64,
+    pub next_client_id: u64,
+    pub run_id: String,
+    pub shutdown: ShutdownRequest,
+    pub pause: Pause,
+    /// Tokens of clients with output waiting to be written.
+    pub write_list: Vec<usize>,
+    /// Tokens of clients with bytes left unread or commands left unparsed.
+    pub read_list: Vec<usize>,
+    /// Clients to close before the loop sleeps (CLIENT KILL, limits).
+    pub close_list: Vec<usize>,
+    /// Ports actually bound (port 0 in the config asks for none).
+    pub tcp_port: u16,
+    pub cron_loops: u64,
+    pub executable: String,
+}
+
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn unix_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+impl Server {
+    pub fn new(config: Config, registry: mio::Registry) -> Server {
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let now_us = unix_us();
+        Server {
+            dbs,
+            clients: Slab::with_capacity(1024),
+            stats: Stats::default(),
+            table: CommandTable::new(),
+            registry,
+            now_ms: now_us / 1000,
+            now_us,
+            start: Instant::now(),
+            start_unix_ms: now_us / 1000,
+            next_client_id: 1,
+            run_id: random_hex(40),
+            shutdown: ShutdownRequest::default(),
+            pause: Pause::default(),
+            write_list: Vec::new(),
+            read_list: Vec::new(),
+            close_list: Vec::new(),
+            tcp_port: config.port,
+            cron_loops: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config,
+        }
+    }
+
+    /// Refreshes the cached clock (once per loop iteration and per command).
+    #[inline]
+    pub fn update_time(&mut self) {
+        self.now_us = unix_us();
+        self.now_ms = self.now_us / 1000;
+    }
+
+    /// Seconds since start.
+    pub fn uptime(&self) -> u64 {
+        self.start.elapsed().as_secs()
+    }
+
+    /// Number of connected clients, including one whose command is running.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Marks a client to be closed before the loop sleeps.
+    pub fn schedule_close(&mut self, token: usize) {
+        if !self.close_list.contains(&token) {
+            self.close_list.push(token);
+        }
+    }
+}
+
+/// Hex digits from the kernel's random source, for the run id.
+pub fn random_hex(n: usize) -> String {
+    use std::io::Read;
+    let mut bytes = vec![0u8; n.div_ceil(2)];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !ok {
+        let mut x = unix_us() as u64 ^ (std::process::id() as u64) << 32;
+        for b in bytes.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+    }
+    let mut s = String::with_capacity(n);
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s.truncate(n);
+    s
+}

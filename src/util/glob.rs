@@ -1,0 +1,180 @@
+//! Glob-style pattern matching, exactly as Redis's `stringmatchlen`
+//! (`util.c`), used by KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE and others.
+//!
+//! `*` any run of bytes, `?` one byte, `[abc]` `[^abc]` `[a-z]` classes
+//! (a reversed range `[z-a]` works too), `\x` a literal `x`. Matching is on
+//! bytes, not characters. A pattern with many stars could take exponential
+//! time on a naive matcher; like Redis, once a star's tail failed to match
+//! at every later position, no longer match can succeed, so we stop there
+//! (`skip_longer`), and recursion depth is capped.
+
+/// True if `string` matches `pattern`.
+pub fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    let mut skip_longer = false;
+    match_impl(pattern, string, nocase, &mut skip_longer, 0)
+}
+
+fn eq(a: u8, b: u8, nocase: bool) -> bool {
+    if nocase {
+        a.eq_ignore_ascii_case(&b)
+    } else {
+        a == b
+    }
+}
+
+fn match_impl(
+    mut p: &[u8],
+    mut s: &[u8],
+    nocase: bool,
+    skip_longer: &mut bool,
+    nesting: u32,
+) -> bool {
+    // Protect the stack from pathological patterns, as Redis 7 does.
+    if nesting > 1000 {
+        return false;
+    }
+    while !p.is_empty() && !s.is_empty() {
+        match p[0] {
+            b'*' => {
+                while p.len() > 1 && p[1] == b'*' {
+                    p = &p[1..];
+                }
+                if p.len() == 1 {
+                    return true;
+                }
+                while !s.is_empty() {
+                    if match_impl(&p[1..], s, nocase, skip_longer, nesting + 1) {
+                        return true;
+                    }
+                    if *skip_longer {
+                        return false;
+                    }
+                    s = &s[1..];
+                }
+                // The tail did not match anywhere: no longer string can match.
+                *skip_longer = true;
+                return false;
+            }
+            b'?' => {
+                s = &s[1..];
+            }
+            b'[' => {
+                p = &p[1..];
+                let not = p.first() == Some(&b'^');
+                if not {
+                    p = &p[1..];
+                }
+                let mut matched = false;
+                loop {
+                    if p.is_empty() {
+                        // Unterminated class: Redis backs up so the outer
+                        // step consumes the last pattern byte.
+                        break;
+                    }
+                    if p[0] == b'\\' && p.len() >= 2 {
+                        p = &p[1..];
+                        if p[0] == s[0] {
+                            matched = true;
+                        }
+                    } else if p[0] == b']' {
+                        break;
+                    } else if p.len() >= 3 && p[1] == b'-' {
+                        let (mut start, mut end) = (p[0], p[2]);
+                        let mut c = s[0];
+                        if start > end {
+                            std::mem::swap(&mut start, &mut end);
+                        }
+                        if nocase {
+                            start = start.to_ascii_lowercase();
+                            end = end.to_ascii_lowercase();
+                            c = c.to_ascii_lowercase();
+                        }
+                        p = &p[2..];
+                        if c >= start && c <= end {
+                            matched = true;
+                        }
+                    } else if eq(p[0], s[0], nocase) {
+                        matched = true;
+                    }
+                    p = &p[1..];
+                }
+                if not {
+                    matched = !matched;
+                }
+                if !matched {
+                    return false;
+                }
+                s = &s[1..];
+                if p.is_empty() {
+                    // Pattern ended inside the class.
+                    return s.is_empty();
+                }
+            }
+            b'\\' if p.len() >= 2 => {
+                p = &p[1..];
+                if !eq(p[0], s[0], nocase) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+            c => {
+                if !eq(c, s[0], nocase) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+        }
+        p = &p[1..];
+        if s.is_empty() {
+            while p.first() == Some(&b'*') {
+                p = &p[1..];
+            }
+            break;
+        }
+    }
+    p.is_empty() && s.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    fn m(p: &str, s: &str) -> bool {
+        matches(p.as_bytes(), s.as_bytes(), false)
+    }
+
+    #[test]
+    fn redis_glob_rules() {
+        // As in Redis, the matcher itself never matches an empty string
+        // against a star; KEYS and SCAN special-case the lone "*" pattern.
+        assert!(!m("*", ""));
+        assert!(m("*", "abc"));
+        assert!(m("h?llo", "hello"));
+        assert!(!m("h?llo", "hllo"));
+        assert!(m("h*llo", "heeeello"));
+        assert!(m("h[ae]llo", "hallo"));
+        assert!(!m("h[ae]llo", "hillo"));
+        assert!(m("h[^e]llo", "hallo"));
+        assert!(!m("h[^e]llo", "hello"));
+        assert!(m("h[a-b]llo", "hbllo"));
+        assert!(m("h[b-a]llo", "hallo"));
+        assert!(m("h\\*llo", "h*llo"));
+        assert!(!m("h\\*llo", "hello"));
+        assert!(m("a*b*c", "axxbyyc"));
+        assert!(!m("a*b*c", "axxbyy"));
+        assert!(m("**a", "ba"));
+        assert!(m("user:*", "user:1"));
+        assert!(!m("", "a"));
+        assert!(m("", ""));
+        assert!(matches(b"HELLO", b"hello", true));
+        // An unterminated class never matches, as in Redis.
+        assert!(!m("a[", "a["));
+    }
+
+    #[test]
+    fn pathological_patterns_finish() {
+        let p = "a*".repeat(30) + "b";
+        let s = "a".repeat(60);
+        assert!(!m(&p, &s));
+    }
+}

@@ -1,0 +1,4 @@
+//! Small pieces shared by many commands.
+
+pub mod glob;
+pub mod numbers;
