@@ -113,4 +113,48 @@ impl Db {
             f(k, v);
         }
     }
+
+    /// One step of SCAN: calls `f` on some keys and returns the next cursor
+    /// (0 when done). This map-backed version walks keys in sorted order,
+    /// the cursor being how many were returned; `db::dict` replaces it.
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        now: i64,
+        mut f: impl FnMut(&[u8], &Value),
+    ) -> u64 {
+        let mut keys: Vec<&Box<[u8]>> = self.map.keys().collect();
+        keys.sort();
+        let start = cursor as usize;
+        let end = (start + count.max(1)).min(keys.len());
+        for k in &keys[start.min(end)..end] {
+            if matches!(self.expires.get(&***k), Some(&at) if at <= now) {
+                continue;
+            }
+            if let Some(v) = self.map.get(&***k) {
+                f(k, v);
+            }
+        }
+        if end >= keys.len() {
+            0
+        } else {
+            end as u64
+        }
+    }
+
+    /// A random live key (RANDOMKEY), or None if the database is empty.
+    pub fn random_key(&mut self, now: i64) -> Option<Vec<u8>> {
+        for _ in 0..100 {
+            if self.map.is_empty() {
+                return None;
+            }
+            let n = (crate::server::unix_us() as u64 % self.map.len() as u64) as usize;
+            let k = self.map.keys().nth(n)?.to_vec();
+            if !self.expire_if_needed(&k, now) {
+                return Some(k);
+            }
+        }
+        None
+    }
 }

@@ -231,11 +231,6 @@ pub fn process_input(srv: &mut Server, t: usize) {
         if c.flags.close_after_reply || c.flags.close_asap {
             break;
         }
-        if srv.pause.until_ms > srv.now_ms && !srv.pause.writes_only {
-            // CLIENT PAUSE ALL: leave the input where it is; the cron
-            // re-serves the client when the pause ends.
-            break;
-        }
         let limits = Limits {
             max_bulk: srv.config.proto_max_bulk_len,
             unauthenticated: !c.authenticated,
@@ -262,7 +257,17 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 let src: &[u8] = if c.parser.inline { &scratch } else { &qbuf };
                 let args = crate::commands::Args::new(src, &spans);
                 let first = args.get(0);
-                if first.eq_ignore_ascii_case(b"post") || first.eq_ignore_ascii_case(b"host:") {
+                if paused_for(srv, args) {
+                    // CLIENT PAUSE: leave the command in the buffer; the
+                    // cron re-serves the client when the pause ends.
+                    c.qpos = before;
+                    c.qbuf = qbuf;
+                    c.scratch = scratch;
+                    c.parser.spans = spans;
+                    break;
+                } else if first.eq_ignore_ascii_case(b"post")
+                    || first.eq_ignore_ascii_case(b"host:")
+                {
                     log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
                     c.flags.close_asap = true;
                 } else {
@@ -273,10 +278,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 c.parser.spans = spans;
             }
             Ok(Parsed::Empty) => continue,
-            Ok(Parsed::Incomplete) => {
-                let _ = before;
-                break;
-            }
+            Ok(Parsed::Incomplete) => break,
             Err(e) => {
                 let msg = e.message();
                 log::debug!(
@@ -325,6 +327,23 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 .is_some_and(|c| c.flags.close_after_reply))
     {
         srv.schedule_close(token);
+    }
+}
+
+/// True if CLIENT PAUSE holds this command back: every command in ALL
+/// mode; in WRITE mode the ones that may change data (as Redis, also
+/// EVAL-like and PUBLISH-like commands flagged may_replicate).
+fn paused_for(srv: &Server, args: crate::commands::Args) -> bool {
+    if srv.pause.until_ms <= srv.now_ms {
+        return false;
+    }
+    if !srv.pause.writes_only {
+        return true;
+    }
+    use crate::commands::table::flags::{MAY_REPLICATE, WRITE};
+    match srv.table.lookup(args.get(0)) {
+        Some(i) => srv.table.def(i).flags & (WRITE | MAY_REPLICATE) != 0,
+        None => false,
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Server {
     /// Ports actually bound (port 0 in the config asks for none).
     pub tcp_port: u16,
     pub cron_loops: u64,
+    /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
+    pub active_expire_enabled: bool,
     pub executable: String,
 }
 
@@ -107,6 +109,7 @@ impl Server {
             close_list: Vec::new(),
             tcp_port: config.port,
             cron_loops: 0,
+            active_expire_enabled: true,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),

@@ -25,6 +25,11 @@ pub struct Stats {
     pub total_writes_processed: u64,
     pub client_qbuf_limit_disconnections: u64,
     pub client_outbuf_limit_disconnections: u64,
+    /// Active expiry (filled by `db::expire`): share of sampled keys found
+    /// expired, cycles stopped by their time budget, CPU spent.
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_cpu_milliseconds: u64,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`...): errorstats.
     pub errors: std::collections::BTreeMap<String, u64>,
     /// Samples for the instantaneous_* fields, filled by the cron.
