@@ -107,8 +107,10 @@ pub struct Client {
     pub flags: Flags,
     pub ctime_ms: i64,
     pub last_interaction_ms: i64,
-    /// Name of the last command run (CLIENT LIST `cmd=`).
+    /// Name of the last command run (CLIENT LIST `cmd=`); for a
+    /// subcommand, `last_cmd_parent` holds the container (`client|list`).
     pub last_cmd: &'static str,
+    pub last_cmd_parent: &'static str,
     /// Since when the output buffer has been over the soft limit (0 = not).
     pub obuf_soft_since_ms: i64,
     /// True while WRITABLE interest is registered with the poller.
@@ -162,6 +164,7 @@ impl Client {
             ctime_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
+            last_cmd_parent: "",
             obuf_soft_since_ms: 0,
             want_writable: false,
             in_write_list: false,
@@ -266,12 +269,13 @@ impl Client {
 
     /// CLIENT LIST `flags=` letters.
     pub fn flag_letters(&self) -> String {
+        // Redis 7.0's order: ... x b t R B d c u A U r e (T in 7.2).
         let mut s = String::new();
-        if self.flags.close_asap {
-            s.push('A');
-        }
         if self.flags.close_after_reply {
             s.push('c');
+        }
+        if self.flags.close_asap {
+            s.push('A');
         }
         if self.flags.unix_socket {
             s.push('U');
