@@ -115,6 +115,9 @@ pub struct Client {
     pub want_writable: bool,
     /// True while on `Server::write_list`.
     pub in_write_list: bool,
+    /// True while on `Server::read_list` (flags avoid O(n) list searches
+    /// when thousands of clients pipeline at once).
+    pub in_read_list: bool,
     /// Total bytes read and written, for CLIENT LIST tot-net-in/out.
     pub net_in: u64,
     pub net_out: u64,
@@ -165,6 +168,7 @@ impl Client {
             obuf_soft_since_ms: 0,
             want_writable: false,
             in_write_list: false,
+            in_read_list: false,
             net_in: 0,
             net_out: 0,
             commands_processed: 0,

@@ -115,6 +115,9 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         let again = std::mem::take(&mut srv.read_list);
         for t in again {
+            if let Some(Some(c)) = srv.clients.get_mut(t) {
+                c.in_read_list = false;
+            }
             handle_readable(&mut srv, t);
         }
         if srv.now_ms >= next_cron {
@@ -204,7 +207,10 @@ fn handle_readable(srv: &mut Server, t: usize) {
     if c.flags.close_after_reply || c.flags.close_asap {
         return;
     }
-    match c.read_some() {
+    let before = c.net_in;
+    let outcome = c.read_some();
+    srv.stats.total_net_input_bytes += c.net_in - before;
+    match outcome {
         ReadOutcome::Closed => {
             free_client(srv, t);
             return;
@@ -213,7 +219,8 @@ fn handle_readable(srv: &mut Server, t: usize) {
         ReadOutcome::Data { more } => {
             srv.stats.total_reads_processed += 1;
             c.last_interaction_ms = srv.now_ms;
-            if more && !srv.read_list.contains(&t) {
+            if more && !c.in_read_list {
+                c.in_read_list = true;
                 srv.read_list.push(t);
             }
         }
@@ -457,7 +464,6 @@ pub fn free_client(srv: &mut Server, t: usize) {
             let _ = srv.registry.deregister(c.conn.source());
         }
     }
-    srv.read_list.retain(|&x| x != t);
 }
 
 /// Flushes what can be flushed and says goodbye.
