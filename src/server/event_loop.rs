@@ -207,6 +207,9 @@ fn handle_readable(srv: &mut Server, t: usize) {
     if c.flags.close_after_reply || c.flags.close_asap {
         return;
     }
+    if c.qbuf.is_empty() && !srv.shared_qbuf.is_empty() {
+        c.qbuf = std::mem::take(&mut srv.shared_qbuf);
+    }
     let before = c.net_in;
     let outcome = c.read_some();
     srv.stats.total_net_input_bytes += c.net_in - before;
@@ -311,6 +314,20 @@ pub fn process_input(srv: &mut Server, t: usize) {
         );
         srv.stats.client_qbuf_limit_disconnections += 1;
         c.flags.close_asap = true;
+    }
+    if c.qpos == c.qlen
+        && !c.parser.in_progress()
+        && !c.qbuf.is_empty()
+        && srv.shared_qbuf.is_empty()
+    {
+        // Everything read was executed: lend the buffer back (or free it,
+        // if a big argument grew it).
+        c.qpos = 0;
+        c.qlen = 0;
+        let buf = std::mem::take(&mut c.qbuf);
+        if buf.len() <= 4 * super::client::READ_CHUNK {
+            srv.shared_qbuf = buf;
+        }
     }
     let token = c.token;
     let has_output = c.reply.pending() > 0;
