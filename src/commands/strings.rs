@@ -1419,3 +1419,144 @@ mod ext {
         }
     }
 }
+
+/// In-process tests of what the wire cannot show yet: the encoding each
+/// command leaves behind (OBJECT ENCODING belongs to another family) and
+/// the proto-max-bulk-len limit at a size small enough to test.
+#[cfg(test)]
+mod tests {
+    use crate::commands::{execute, Args};
+    use crate::config::Config;
+    use crate::server::client::{Client, Conn};
+    use crate::server::Server;
+
+    struct Harness {
+        srv: Server,
+        client: Client,
+        _poll: mio::Poll,
+        _peer: mio::net::UnixStream,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let poll = mio::Poll::new().expect("poll");
+            let registry = poll.registry().try_clone().expect("registry");
+            let srv = Server::new(Config::default(), registry);
+            let (a, peer) = mio::net::UnixStream::pair().expect("pair");
+            let mut client = Client::new(1, 1, Conn::Unix(a), String::new(), String::new(), 0);
+            client.authenticated = true;
+            Harness {
+                srv,
+                client,
+                _poll: poll,
+                _peer: peer,
+            }
+        }
+
+        /// Runs one command and returns its raw reply.
+        fn run(&mut self, argv: &[&[u8]]) -> Vec<u8> {
+            let mut buf = Vec::new();
+            let mut spans = Vec::new();
+            for a in argv {
+                spans.push((buf.len(), buf.len() + a.len()));
+                buf.extend_from_slice(a);
+            }
+            self.client.reply.buf.clear();
+            execute(&mut self.srv, &mut self.client, Args::new(&buf, &spans));
+            std::mem::take(&mut self.client.reply.buf)
+        }
+
+        fn cmd(&mut self, line: &str) -> String {
+            let argv: Vec<&[u8]> = line.split(' ').map(|s| s.as_bytes()).collect();
+            String::from_utf8_lossy(&self.run(&argv)).into_owned()
+        }
+
+        fn enc(&mut self, key: &str) -> &'static str {
+            let now = self.srv.now_ms;
+            match self.srv.dbs[0].lookup(key.as_bytes(), now) {
+                Some(v) => v.encoding(),
+                None => "none",
+            }
+        }
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        let mut h = Harness::new();
+        let e44 = "e".repeat(44);
+        let e45 = "e".repeat(45);
+        h.cmd("SET k 123");
+        assert_eq!(h.enc("k"), "int");
+        h.cmd("SET k -9223372036854775808");
+        assert_eq!(h.enc("k"), "int");
+        h.cmd("SET k 007");
+        assert_eq!(h.enc("k"), "embstr");
+        h.cmd(&format!("SET k {e44}"));
+        assert_eq!(h.enc("k"), "embstr");
+        h.cmd(&format!("SET k {e45}"));
+        assert_eq!(h.enc("k"), "raw");
+        h.cmd("SET k 123456789012345678901");
+        assert_eq!(h.enc("k"), "embstr");
+        h.cmd("SET k abc");
+        h.cmd("APPEND k d");
+        assert_eq!(h.enc("k"), "raw");
+        h.cmd("APPEND newk 12");
+        assert_eq!(h.enc("newk"), "int");
+        h.cmd("SET k 12");
+        h.cmd("SETRANGE k 0 3");
+        assert_eq!(h.enc("k"), "raw");
+        h.cmd("SETRANGE fresh 0 1");
+        assert_eq!(h.enc("fresh"), "raw");
+        h.cmd("SET k abc");
+        h.cmd("SET k 10");
+        h.cmd("INCR k");
+        assert_eq!(h.enc("k"), "int");
+        h.cmd("INCRBY counter 5");
+        assert_eq!(h.enc("counter"), "int");
+        h.cmd("INCRBYFLOAT f 1");
+        assert_eq!(h.enc("f"), "embstr");
+        h.cmd("MSET m1 1 m2 x");
+        assert_eq!((h.enc("m1"), h.enc("m2")), ("int", "embstr"));
+        h.cmd("GETSET m1 y");
+        assert_eq!(h.enc("m1"), "embstr");
+        h.cmd("SETNX nx 5");
+        assert_eq!(h.enc("nx"), "int");
+    }
+
+    #[test]
+    fn string_limit_is_proto_max_bulk_len() {
+        let mut h = Harness::new();
+        h.srv.config.proto_max_bulk_len = 1024;
+        let too_big = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
+        assert_eq!(h.cmd("SETRANGE k 1023 x"), ":1024\r\n");
+        assert_eq!(h.cmd("SETRANGE k 1024 x"), too_big);
+        assert_eq!(h.cmd("SETRANGE new 1024 x"), too_big);
+        assert_eq!(h.cmd("APPEND k x"), too_big);
+        assert_eq!(h.cmd("STRLEN k"), ":1024\r\n");
+        assert_eq!(h.cmd("SET a x"), "+OK\r\n");
+        let fill = "y".repeat(1023);
+        assert_eq!(h.cmd(&format!("APPEND a {fill}")), ":1024\r\n");
+        // Bit offsets are bounded by the same limit, in bytes.
+        let bad = "-ERR bit offset is not an integer or out of range\r\n";
+        assert_eq!(h.cmd("SETBIT b 8192 1"), bad);
+        assert_eq!(h.cmd("SETBIT b 8191 1"), ":0\r\n");
+        assert_eq!(h.cmd("STRLEN b"), ":1024\r\n");
+        assert_eq!(h.cmd("BITFIELD b GET u8 8192"), bad);
+        assert_eq!(h.cmd("BITFIELD b SET u8 #1023 255"), "*1\r\n:1\r\n");
+        assert_eq!(h.enc("b"), "raw");
+    }
+
+    #[test]
+    fn reads_count_hits_and_misses() {
+        let mut h = Harness::new();
+        h.cmd("SET a 1");
+        h.cmd("GET a");
+        h.cmd("GET nosuch");
+        h.cmd("MGET a nosuch nosuch2");
+        h.cmd("STRLEN a");
+        h.cmd("GETBIT a 0");
+        h.cmd("INCR a"); // a write lookup: not counted
+        assert_eq!(h.srv.stats.keyspace_hits, 4);
+        assert_eq!(h.srv.stats.keyspace_misses, 3);
+    }
+}
