@@ -1544,6 +1544,14 @@ mod tests {
         assert_eq!(h.cmd("BITFIELD b GET u8 8192"), bad);
         assert_eq!(h.cmd("BITFIELD b SET u8 #1023 255"), "*1\r\n:1\r\n");
         assert_eq!(h.enc("b"), "raw");
+        // LCS refuses a table larger than the limit: 16 x 16 cells of 4 bytes.
+        h.cmd("SET l1 aaaaaaaaaaaaaaa");
+        assert_eq!(h.cmd("LCS l1 l1 LEN"), ":15\r\n");
+        h.cmd("SET l2 aaaaaaaaaaaaaaaa");
+        assert_eq!(
+            h.cmd("LCS l2 l2 LEN"),
+            "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
+        );
     }
 
     #[test]
