@@ -382,3 +382,84 @@ fn pipelined_writes_and_reads() {
     assert_eq!(n, 0);
     assert_eq!(get(&mut c, "fresh"), None, "MSETNX wrote partially");
 }
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A decimal number as a client might send it: a sign, up to 20 digits,
+/// a point somewhere, sometimes an exponent.
+fn random_number(r: &mut Rng) -> String {
+    let mut s = String::new();
+    if r.below(3) == 0 {
+        s.push('-');
+    }
+    let digits = 1 + r.below(20);
+    let point = r.below(digits + 1);
+    for i in 0..digits {
+        if i == point && i > 0 {
+            s.push('.');
+        }
+        s.push((b'0' + r.below(10) as u8) as char);
+    }
+    match r.below(6) {
+        0 => s.push_str(&format!("e{}", r.below(40))),
+        1 => s.push_str(&format!("e-{}", r.below(40))),
+        _ => {}
+    }
+    s
+}
+
+/// INCRBYFLOAT computes in C's long double and prints with %.17Lf; our
+/// software long double must print the same digits for everyday inputs.
+#[test]
+fn incrbyfloat_matches_redis_on_random_values() {
+    let redis = Server::redis(&[]);
+    let ours = Server::reddish(&[]);
+    let (mut a, mut b) = (redis.raw(), ours.raw());
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut mismatches = Vec::new();
+    let mut sums = 0;
+    for i in 0..3000 {
+        let key = format!("f{}", r.below(8));
+        let req: Vec<Vec<u8>> = if r.below(10) == 0 {
+            let v = random_number(&mut r);
+            vec![b"SET".to_vec(), key.into_bytes(), v.into_bytes()]
+        } else {
+            let v = random_number(&mut r);
+            vec![b"INCRBYFLOAT".to_vec(), key.into_bytes(), v.into_bytes()]
+        };
+        let refs: Vec<&[u8]> = req.iter().map(|v| v.as_slice()).collect();
+        let (x, y) = (a.cmd(&refs), b.cmd(&refs));
+        if x.first() == Some(&b'$') && refs[0] == b"INCRBYFLOAT" {
+            sums += 1;
+        }
+        if x != y {
+            mismatches.push(format!(
+                "#{i} {:?}: redis {:?} reddish {:?}",
+                req.iter()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .collect::<Vec<_>>(),
+                String::from_utf8_lossy(&x),
+                String::from_utf8_lossy(&y)
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        mismatches[..mismatches.len().min(20)].join("\n")
+    );
+    assert!(sums > 2000, "only {sums} sums were compared");
+}
