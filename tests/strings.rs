@@ -481,7 +481,7 @@ fn ranges_and_bitfields_match_redis_on_random_inputs() {
     for i in 0..4000 {
         let key = format!("s{}", r.below(4));
         let mut req: Vec<String> = Vec::new();
-        match r.below(9) {
+        match r.below(10) {
             0 => {
                 let len = r.below(20) as usize;
                 let bytes: Vec<u8> = (0..len)
@@ -518,6 +518,18 @@ fn ranges_and_bitfields_match_redis_on_random_inputs() {
                 }
             }
             5 => req.extend(["GETRANGE".into(), key.clone(), int(&mut r), int(&mut r)]),
+            9 => {
+                req.extend(["LCS".into(), key.clone(), format!("s{}", r.below(4))]);
+                match r.below(4) {
+                    0 => req.push("LEN".into()),
+                    1 => req.push("IDX".into()),
+                    2 => req.extend(["IDX".into(), "WITHMATCHLEN".into()]),
+                    _ => {}
+                }
+                if r.below(2) == 0 {
+                    req.extend(["MINMATCHLEN".into(), r.below(4).to_string()]);
+                }
+            }
             6 => req.extend([
                 "SETRANGE".into(),
                 key.clone(),

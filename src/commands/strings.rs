@@ -412,10 +412,10 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
         }
         Some(v) => {
             srv.stats.keyspace_hits += 1;
-            #[allow(irrefutable_let_patterns)]
-            if let Value::Str(_) = v {
-            } else {
-                return Err(err::WRONGTYPE);
+            match v {
+                Value::Str(_) => {}
+                #[allow(unreachable_patterns)]
+                _ => return Err(err::WRONGTYPE),
             }
         }
     }
