@@ -527,12 +527,24 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     })?
     .ok_or(err::NOT_INT)?;
     let new = old.checked_add(by).ok_or(err::OVERFLOW)?;
-    // An existing key keeps its deadline (Redis overwrites the value in
-    // place); a new key has none.
-    ctx.db()
-        .insert(key, Value::Str(StrVal::from_int(new)), existed);
+    replace_value(ctx, key, existed, StrVal::from_int(new));
     ctx.client.reply.int(new);
     Ok(())
+}
+
+/// Stores a computed value. An existing key is overwritten in place, as
+/// Redis's `dbOverwrite` does: it keeps its deadline and no key bytes are
+/// copied (this is the counter hot path); a new key is added without one.
+fn replace_value(ctx: &mut Ctx, key: &[u8], existed: bool, v: StrVal) {
+    let now = ctx.srv.now_ms;
+    let db = ctx.db();
+    if existed {
+        if let Some(Value::Str(s)) = db.lookup_mut(key, now) {
+            *s = v;
+            return;
+        }
+    }
+    db.insert(key, Value::Str(v), false);
 }
 
 fn incr(ctx: &mut Ctx) -> CmdResult {
@@ -573,8 +585,7 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     }
     let text = sum.to_human();
     ctx.client.reply.bulk(&text);
-    ctx.db()
-        .insert(key, Value::Str(plain_string(&text)), existed);
+    replace_value(ctx, key, existed, plain_string(&text));
     Ok(())
 }
 
