@@ -22,6 +22,21 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
     }
 }
 
+/// A byte as C's signed `char` sees it.
+fn signed(b: u8) -> i32 {
+    b as i8 as i32
+}
+
+/// C's `tolower` in the "C" locale, on a signed `char` value: only ASCII
+/// capitals change.
+fn lower(c: i32) -> i32 {
+    if (b'A' as i32..=b'Z' as i32).contains(&c) {
+        c + 32
+    } else {
+        c
+    }
+}
+
 fn match_impl(
     mut p: &[u8],
     mut s: &[u8],
@@ -79,15 +94,19 @@ fn match_impl(
                     } else if p[0] == b']' {
                         break;
                     } else if p.len() >= 3 && p[1] == b'-' {
-                        let (mut start, mut end) = (p[0], p[2]);
-                        let mut c = s[0];
+                        // Redis compares `char`s, which are signed on the
+                        // platforms it ships for: a byte of 0x80 or more
+                        // sorts before 'a'. `[a-\xff]` therefore spans
+                        // \xff..a, not a..\xff, and we must agree.
+                        let (mut start, mut end) = (signed(p[0]), signed(p[2]));
+                        let mut c = signed(s[0]);
                         if start > end {
                             std::mem::swap(&mut start, &mut end);
                         }
                         if nocase {
-                            start = start.to_ascii_lowercase();
-                            end = end.to_ascii_lowercase();
-                            c = c.to_ascii_lowercase();
+                            start = lower(start);
+                            end = lower(end);
+                            c = lower(c);
                         }
                         p = &p[2..];
                         if c >= start && c <= end {
