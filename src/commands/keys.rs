@@ -349,7 +349,9 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     let mut returned = 0u64;
     let mut steps_left = count.saturating_mul(10);
     loop {
-        let want = (count - visited).min(usize::MAX as u64) as usize;
+        // No step can visit more keys than there are; bounding the ask
+        // keeps a COUNT near i64::MAX from overflowing inside the table.
+        let want = (count - visited).min(db.len().max(1) as u64) as usize;
         cursor = db.scan(cursor, want, now, |k, v| {
             visited += 1;
             if let Some(p) = pattern {
