@@ -19,7 +19,7 @@
 //! - TTL rounds to the nearest second (`(ms + 500) / 1000`), so a key with
 //!   1.5 s left shows 2, not 1.
 
-use super::keys::opt_eq;
+use super::keys::{count_read, opt_eq};
 use super::table::{flags::*, CommandDef};
 use super::{CmdError, CmdResult, Ctx};
 use crate::util::numbers::parse_i64;
@@ -215,8 +215,9 @@ fn pexpiretime(ctx: &mut Ctx) -> CmdResult {
 fn ttl_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> CmdResult {
     let key = ctx.args.get(1);
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
-    if db.lookup(key, now).is_none() {
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
+    if !count_read(&mut srv.stats, db.contains(key, now)) {
         ctx.client.reply.int(-2);
         return Ok(());
     }

@@ -27,6 +27,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::{StrVal, Value};
 use crate::protocol::reply::Reply;
+use crate::server::stats::Stats;
 use crate::util::glob;
 use crate::util::numbers::{fmt_u64, parse_i64};
 
@@ -171,6 +172,18 @@ pub(crate) fn opt_eq(arg: &[u8], name: &[u8]) -> bool {
     arg[..end].eq_ignore_ascii_case(name)
 }
 
+/// Counts a read lookup in INFO's `keyspace_hits` / `keyspace_misses`, as
+/// Redis's `lookupKeyRead*` does (write lookups, KEYS and RANDOMKEY do not
+/// count). Returns `hit` for chaining.
+pub(crate) fn count_read(stats: &mut Stats, hit: bool) -> bool {
+    if hit {
+        stats.keyspace_hits += 1;
+    } else {
+        stats.keyspace_misses += 1;
+    }
+    hit
+}
+
 /// Redis's `getIntFromObjectOrReply`: a strict 64-bit integer that must
 /// also fit a C `int`. With a caller's message (`msg`) both failures give
 /// it; without, each has its own text.
@@ -235,10 +248,11 @@ fn del(ctx: &mut Ctx) -> CmdResult {
 /// `lookup` is where the keyspace keeps that clock once it has one.
 fn exists(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
     let mut n = 0;
     for key in ctx.args.from(1).iter() {
-        if db.contains(key, now) {
+        if count_read(&mut srv.stats, db.contains(key, now)) {
             n += 1;
         }
     }
@@ -248,10 +262,12 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
 
 fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
-    let name = match ctx.srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
+    let srv = &mut *ctx.srv;
+    let name = match srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
         Some(v) => v.type_name(),
         None => "none",
     };
+    count_read(&mut srv.stats, name != "none");
     ctx.client.reply.simple(name.as_bytes());
     Ok(())
 }
@@ -341,7 +357,9 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
     }
 
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
+    let stats = &mut srv.stats;
     let reply = &mut ctx.client.reply;
     let start = reply.buf.len();
     let count = count as u64;
@@ -360,6 +378,9 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
                 }
             }
             if let Some(t) = type_filter {
+                // Redis looks the key up again to learn its type, and that
+                // read lookup counts as a hit.
+                count_read(stats, true);
                 if !opt_eq(t, v.type_name().as_bytes()) {
                     return;
                 }
@@ -467,9 +488,12 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         return Err(SAME_OBJECT);
     }
     let now = ctx.srv.now_ms;
-    let src = &mut ctx.srv.dbs[src_id];
+    let srv = &mut *ctx.srv;
+    let src = &mut srv.dbs[src_id];
     // A copy is a fresh object: Redis's `dupStringObject` and friends.
-    let Some(val) = src.lookup(key, now).cloned() else {
+    let val = src.lookup(key, now).cloned();
+    count_read(&mut srv.stats, val.is_some());
+    let Some(val) = val else {
         ctx.client.reply.int(0);
         return Ok(());
     };
@@ -555,7 +579,10 @@ fn object_container(ctx: &mut Ctx) -> CmdResult {
 fn object_lookup<'a>(ctx: &'a mut Ctx) -> Option<&'a Value> {
     let now = ctx.srv.now_ms;
     let key = ctx.args.get(2);
-    ctx.srv.dbs[ctx.client.db].lookup(key, now)
+    let srv = &mut *ctx.srv;
+    let v = srv.dbs[ctx.client.db].lookup(key, now);
+    count_read(&mut srv.stats, v.is_some());
+    v
 }
 
 fn object_encoding(ctx: &mut Ctx) -> CmdResult {
