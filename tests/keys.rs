@@ -349,3 +349,133 @@ fn scan_survives_extreme_cursors_and_counts() {
     let pong: String = redis::cmd("PING").query(&mut con).expect("alive");
     assert_eq!(pong, "PONG");
 }
+
+/// Random sequences of the deterministic key and expiry commands, sent to
+/// both servers, every reply compared byte for byte. Deadlines are set only
+/// with absolute times or with times already past, so no reply depends on
+/// the millisecond a command happens to run in.
+#[test]
+fn random_command_sequences_match_redis() {
+    let redis = Server::redis(&[]);
+    let ours = Server::reddish(&[]);
+    let mut rc = redis.raw();
+    let mut oc = ours.raw();
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    const KEYS: &[&str] = &["a", "b", "c", ""];
+    const VALUES: &[&str] = &[
+        "1",
+        "hello",
+        "-5",
+        "9999",
+        "10000",
+        "123456789012345678901234567890123456789012345678",
+    ];
+    const ABS: &[&str] = &[
+        "4102444800",
+        "4102444900",
+        "4102444800000",
+        "4102444900000",
+        "1",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "x",
+    ];
+    const PAST: &[&str] = &["0", "-1", "-100", "x", "9223372036854775807"];
+    const FLAGS: &[&str] = &["NX", "XX", "GT", "LT"];
+    const DBS: &[&str] = &["0", "1", "2", "16", "-1", "x"];
+    let mut mismatches = Vec::new();
+    for step in 0..20_000 {
+        let key = |rng: &mut Rng| KEYS[rng.below(KEYS.len())].to_string();
+        let mut cmd: Vec<String> = Vec::new();
+        match rng.below(17) {
+            0 | 1 => {
+                cmd = vec!["SET".into(), key(&mut rng)];
+                cmd.push(VALUES[rng.below(VALUES.len())].into());
+            }
+            2 => {
+                cmd.push(["DEL", "UNLINK", "EXISTS", "TOUCH"][rng.below(4)].into());
+                for _ in 0..1 + rng.below(3) {
+                    cmd.push(key(&mut rng));
+                }
+            }
+            3 => cmd = vec!["TYPE".into(), key(&mut rng)],
+            4 => {
+                cmd = vec![
+                    ["RENAME", "RENAMENX"][rng.below(2)].into(),
+                    key(&mut rng),
+                    key(&mut rng),
+                ]
+            }
+            5 => {
+                cmd = vec!["COPY".into(), key(&mut rng), key(&mut rng)];
+                if rng.below(2) == 0 {
+                    cmd.push("DB".into());
+                    cmd.push(DBS[rng.below(DBS.len())].into());
+                }
+                if rng.below(2) == 0 {
+                    cmd.push("REPLACE".into());
+                }
+            }
+            6 => {
+                cmd = vec![
+                    "MOVE".into(),
+                    key(&mut rng),
+                    DBS[rng.below(DBS.len())].into(),
+                ]
+            }
+            7 => cmd = vec!["SELECT".into(), DBS[rng.below(3)].into()],
+            8 => {
+                cmd = vec![
+                    "SWAPDB".into(),
+                    DBS[rng.below(DBS.len())].into(),
+                    DBS[rng.below(DBS.len())].into(),
+                ]
+            }
+            9..=11 => {
+                cmd = vec![
+                    ["EXPIREAT", "PEXPIREAT"][rng.below(2)].into(),
+                    key(&mut rng),
+                    ABS[rng.below(ABS.len())].into(),
+                ];
+                for _ in 0..rng.below(3) {
+                    cmd.push(FLAGS[rng.below(FLAGS.len())].into());
+                }
+            }
+            12 => {
+                cmd = vec![
+                    ["EXPIRE", "PEXPIRE"][rng.below(2)].into(),
+                    key(&mut rng),
+                    PAST[rng.below(PAST.len())].into(),
+                ];
+                for _ in 0..rng.below(3) {
+                    cmd.push(FLAGS[rng.below(FLAGS.len())].into());
+                }
+            }
+            13 | 14 => {
+                cmd = vec![
+                    ["EXPIRETIME", "PEXPIRETIME", "PERSIST"][rng.below(3)].into(),
+                    key(&mut rng),
+                ]
+            }
+            15 => cmd = vec!["OBJECT".into(), "ENCODING".into(), key(&mut rng)],
+            _ => cmd = vec!["GET".into(), key(&mut rng)],
+        }
+        let args: Vec<&[u8]> = cmd.iter().map(|s| s.as_bytes()).collect();
+        let want = rc.cmd(&args);
+        let got = oc.cmd(&args);
+        if want != got {
+            mismatches.push(format!(
+                "step {step}: {cmd:?}\n    redis:   {:?}\n    reddish: {:?}",
+                String::from_utf8_lossy(&want),
+                String::from_utf8_lossy(&got)
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first ones:\n{}",
+        mismatches.len(),
+        mismatches[..mismatches.len().min(10)].join("\n")
+    );
+}
