@@ -210,21 +210,43 @@ fn db_index(ctx: &Ctx, id: i64) -> Result<usize, CmdError> {
     }
 }
 
-/// Inserts `*n\r\n` at `start` in the reply buffer, in front of the `n`
-/// elements written since (the deferred length of KEYS and SCAN).
-fn insert_header(reply: &mut Reply, start: usize, prefix: &[u8]) {
-    if reply.muted {
-        return;
-    }
-    reply.buf.splice(start..start, prefix.iter().copied());
+/// A deferred reply header built on the stack: at most `*2`, a bulk
+/// cursor and an array length, well under 80 bytes.
+struct Header {
+    buf: [u8; 80],
+    len: usize,
 }
 
-/// Appends `*n\r\n` to `out`.
-fn push_array_len(out: &mut Vec<u8>, n: u64) {
-    let mut tmp = [0u8; 24];
-    out.push(b'*');
-    out.extend_from_slice(fmt_u64(n, &mut tmp));
-    out.extend_from_slice(b"\r\n");
+impl Header {
+    fn new() -> Header {
+        Header {
+            buf: [0; 80],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+
+    /// `<prefix><n>\r\n`, as `*3\r\n` or `$5\r\n`.
+    fn line(&mut self, prefix: u8, n: u64) {
+        let mut tmp = [0u8; 24];
+        self.push(&[prefix]);
+        self.push(fmt_u64(n, &mut tmp));
+        self.push(b"\r\n");
+    }
+
+    /// Inserts the header at `start` in the reply buffer, in front of the
+    /// elements written since (Redis's `setDeferredArrayLen`).
+    fn insert_into(&self, reply: &mut Reply, start: usize) {
+        if !reply.muted {
+            reply
+                .buf
+                .splice(start..start, self.buf[..self.len].iter().copied());
+        }
+    }
 }
 
 /// DEL and UNLINK. Freeing happens on this thread either way: our values
@@ -288,9 +310,9 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
             n += 1;
         }
     });
-    let mut header = Vec::with_capacity(24);
-    push_array_len(&mut header, n);
-    insert_header(reply, start, &header);
+    let mut header = Header::new();
+    header.line(b'*', n);
+    header.insert_into(reply, start);
     Ok(())
 }
 
@@ -394,17 +416,15 @@ fn scan(ctx: &mut Ctx) -> CmdResult {
         steps_left -= 1;
     }
 
-    let mut header = Vec::with_capacity(64);
-    header.extend_from_slice(b"*2\r\n");
+    let mut header = Header::new();
+    header.push(b"*2\r\n");
     let mut tmp = [0u8; 24];
     let c = fmt_u64(cursor, &mut tmp);
-    header.push(b'$');
-    header.extend_from_slice(fmt_u64(c.len() as u64, &mut [0u8; 24]));
-    header.extend_from_slice(b"\r\n");
-    header.extend_from_slice(c);
-    header.extend_from_slice(b"\r\n");
-    push_array_len(&mut header, returned);
-    insert_header(reply, start, &header);
+    header.line(b'$', c.len() as u64);
+    header.push(c);
+    header.push(b"\r\n");
+    header.line(b'*', returned);
+    header.insert_into(reply, start);
     Ok(())
 }
 
