@@ -108,19 +108,6 @@ pub static COMMANDS: &[CommandDef] = &[
         .since("2.2.3")
         .summary("A container for object introspection commands")
         .subs(OBJECT_SUBCOMMANDS),
-    // TEMP until strings merge: minimal SET/GET/MSET so the scripts can run.
-    CommandDef::new("set", -3, WRITE | DENYOOM, temp_set)
-        .keys(1, 1, 1)
-        .acl("write string slow")
-        .group("string"),
-    CommandDef::new("get", 2, READONLY | FAST, temp_get)
-        .keys(1, 1, 1)
-        .acl("read string fast")
-        .group("string"),
-    CommandDef::new("mset", -3, WRITE | DENYOOM, temp_mset)
-        .keys(1, -1, 2)
-        .acl("write string slow")
-        .group("string"),
 ];
 
 static OBJECT_SUBCOMMANDS: &[CommandDef] = &[
@@ -685,47 +672,6 @@ fn object_help(ctx: &mut Ctx) -> CmdResult {
     for line in OBJECT_HELP {
         reply.simple(line.as_bytes());
     }
-    Ok(())
-}
-
-// TEMP until strings merge: just enough SET/GET/MSET for the scripts.
-fn temp_set(ctx: &mut Ctx) -> CmdResult {
-    if ctx.args.len() != 3 {
-        return Err(err::SYNTAX);
-    }
-    let (k, v) = (ctx.args.get(1), ctx.args.get(2));
-    ctx.srv.dbs[ctx.client.db].insert(k, Value::Str(StrVal::from_bytes(v)), false);
-    ctx.client.reply.ok();
-    Ok(())
-}
-
-// TEMP until strings merge.
-fn temp_get(ctx: &mut Ctx) -> CmdResult {
-    let now = ctx.srv.now_ms;
-    match ctx.srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
-        Some(Value::Str(s)) => {
-            let mut tmp = [0u8; 24];
-            let b = s.bytes(&mut tmp);
-            ctx.client.reply.bulk(b);
-        }
-        None => ctx.client.reply.null(),
-    }
-    Ok(())
-}
-
-// TEMP until strings merge.
-fn temp_mset(ctx: &mut Ctx) -> CmdResult {
-    if ctx.args.len().is_multiple_of(2) {
-        return Err(err::wrong_arity("mset"));
-    }
-    let db = &mut ctx.srv.dbs[ctx.client.db];
-    let mut i = 1;
-    while i + 1 < ctx.args.len() {
-        let (k, v) = (ctx.args.get(i), ctx.args.get(i + 1));
-        db.insert(k, Value::Str(StrVal::from_bytes(v)), false);
-        i += 2;
-    }
-    ctx.client.reply.ok();
     Ok(())
 }
 
