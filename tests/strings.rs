@@ -238,7 +238,6 @@ fn getex_slides_and_persists() {
 }
 
 #[test]
-#[ignore = "needs the client.rs compact_query fix: a command split across reads after some args were parsed loses them (see the strings branch report)"]
 fn big_values_round_trip() {
     let srv = Server::reddish(&[]);
     let mut c = srv.client();
@@ -358,7 +357,6 @@ fn bitmaps_for_daily_active_users() {
 }
 
 #[test]
-#[ignore = "needs the client.rs compact_query fix: a command split across reads after some args were parsed loses them (see the strings branch report)"]
 fn pipelined_writes_and_reads() {
     let srv = Server::reddish(&[]);
     let mut c = srv.client();
