@@ -204,7 +204,10 @@ fn handle_readable(srv: &mut Server, t: usize) {
     if c.flags.close_after_reply || c.flags.close_asap {
         return;
     }
-    match c.read_some() {
+    let before = c.net_in;
+    let outcome = c.read_some();
+    srv.stats.total_net_input_bytes += c.net_in - before;
+    match outcome {
         ReadOutcome::Closed => {
             free_client(srv, t);
             return;
