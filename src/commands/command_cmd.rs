@@ -432,7 +432,7 @@ fn emit_spec(spec: &KeySpec, r: &mut Reply) {
 /// Argument positions of the keys in `argv` (argv[0] is the command name),
 /// with the flags of the spec that found each; None if the arguments do not
 /// fit a spec (Redis's `getKeysUsingKeySpecs`).
-fn find_keys(specs: &[KeySpec], argv: &[&[u8]]) -> Option<Vec<(usize, usize)>> {
+fn find_keys(specs: &[KeySpec], argv: &[&[u8]]) -> Option<Found> {
     let argc = argv.len() as i64;
     let mut out = Vec::new();
     for (si, spec) in specs.iter().enumerate() {
@@ -740,10 +740,10 @@ fn list(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// The keys of the command in `argv[2..]`, checked as Redis checks them.
-fn keys_of<'a>(
-    srv: &Server,
-    argv: &[&'a [u8]],
-) -> Result<(Vec<KeySpec>, Vec<(usize, usize)>), CmdError> {
+/// Key positions in argv, each with the index of the spec that found it.
+type Found = Vec<(usize, usize)>;
+
+fn keys_of(srv: &Server, argv: &[&[u8]]) -> Result<(Vec<KeySpec>, Found), CmdError> {
     let Some(idx) = lookup_argv(srv, argv) else {
         return Err(CmdError::new("ERR Invalid command specified"));
     };
