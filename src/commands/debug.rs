@@ -12,8 +12,8 @@
 //! The digest is Redis's own construction, so a reddish and a Redis holding
 //! the same data print the same digest: per key, `mixDigest` the key name,
 //! then the value's type (as a big-endian u32) and the value, XOR in the
-//! marker `!!expire!!` if the key has a deadline; XOR each key's digest into
-//! the database total, after mixing in the database number. XOR makes the
+//! marker `!!expire!!` if the key has a deadline; XOR the SHA-1 of each
+//! key's digest into the total, after mixing in the database number. XOR makes the
 //! result independent of iteration order; `mix` (XOR in the SHA-1 of the
 //! data, then SHA-1 the running digest) makes it depend on order *within*
 //! one key's fields.
@@ -132,11 +132,9 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
     } else if is("populate") && (3..=5).contains(&argc) {
         populate(ctx)?;
     } else if is("error") && argc == 3 {
-        let msg = ctx.args.get(2);
-        return Err(CmdError::owned(match msg.strip_prefix(b"-") {
-            Some(rest) => String::from_utf8_lossy(rest).into_owned(),
-            None => format!("ERR {}", String::from_utf8_lossy(msg)),
-        }));
+        // The text goes out verbatim after the `-`, code or not.
+        let msg = String::from_utf8_lossy(ctx.args.get(2)).into_owned();
+        return Err(CmdError::owned(msg));
     } else if is("log") && argc == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.args.get(2)));
         ctx.client.reply.ok();
@@ -304,9 +302,8 @@ pub fn dataset_digest(dbs: &[Db]) -> [u8; 20] {
             let mut d = [0u8; 20];
             mix(&mut d, k);
             value_digest(v, db.expire_at(k).is_some(), &mut d);
-            for (t, x) in total.iter_mut().zip(d) {
-                *t ^= x;
-            }
+            // Redis XORs in the SHA-1 of the key's digest, not the digest.
+            xor(&mut total, &d);
         });
     }
     total
@@ -494,6 +491,25 @@ mod tests {
         let mut d = [0u8; 20];
         value_digest(&v, false, &mut d);
         assert_eq!(&hex(&d), b"68467c70ae30376e7ce005bcc8827f5ba7fd67dc");
+    }
+
+    #[test]
+    fn dataset_digest_matches_redis() {
+        // Redis 7.0.15: DEBUG POPULATE 10; DEBUG DIGEST.
+        let mut dbs = vec![Db::new(), Db::new()];
+        for j in 0..10 {
+            let k = format!("key:{j}");
+            let v = format!("value:{j}");
+            dbs[0].insert(
+                k.as_bytes(),
+                Value::Str(StrVal::Emb(v.as_bytes().into())),
+                false,
+            );
+        }
+        assert_eq!(
+            &hex(&dataset_digest(&dbs)),
+            b"ce5fa32eaf7d2733ec09b3abf74f796f92299e37"
+        );
     }
 
     #[test]
