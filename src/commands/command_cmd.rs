@@ -743,7 +743,77 @@ fn list(ctx: &mut Ctx) -> CmdResult {
 /// Key positions in argv, each with the index of the spec that found it.
 type Found = Vec<(usize, usize)>;
 
-fn keys_of(srv: &Server, argv: &[&[u8]]) -> Result<(Vec<KeySpec>, Found), CmdError> {
+/// Key positions in argv with each key's flags.
+type Keys = Vec<(usize, Vec<&'static [u8]>)>;
+
+const RO_ACCESS: &[&[u8]] = &[b"RO", b"access"];
+const RW_ACCESS_UPDATE: &[&[u8]] = &[b"RW", b"access", b"update"];
+const OW_UPDATE: &[&[u8]] = &[b"OW", b"update"];
+
+/// Redis's hand-written key finders (`getkeys_proc`), for the commands whose
+/// key specs cannot tell the whole story: SET's and BITFIELD's flags depend
+/// on their options, SORT's STORE key can sit anywhere. Other commands get
+/// none (Redis has a few more, for commands reddish does not have).
+fn getkeys_proc(name: &str, argv: &[&[u8]]) -> Keys {
+    let is = |a: &[u8], w: &str| a.eq_ignore_ascii_case(w.as_bytes());
+    match name {
+        "set" => {
+            let get = argv.iter().skip(3).any(|a| is(a, "get"));
+            vec![(1, if get { RW_ACCESS_UPDATE } else { OW_UPDATE }.to_vec())]
+        }
+        "bitfield" => {
+            let mut readonly = true;
+            let mut i = 2;
+            while i < argv.len() {
+                let rem = argv.len() - i - 1;
+                if is(argv[i], "get") && rem >= 2 {
+                    i += 3;
+                } else if is(argv[i], "overflow") && rem >= 1 {
+                    i += 2;
+                } else {
+                    // SET, INCRBY, or a syntax error: assume a write.
+                    readonly = false;
+                    break;
+                }
+            }
+            let flags = if readonly {
+                RO_ACCESS
+            } else {
+                RW_ACCESS_UPDATE
+            };
+            vec![(1, flags.to_vec())]
+        }
+        "sort_ro" => vec![(1, RO_ACCESS.to_vec())],
+        "sort" => {
+            let mut keys = vec![(1, RO_ACCESS.to_vec())];
+            let mut store = None;
+            let mut i = 2;
+            while i < argv.len() {
+                let a = argv[i];
+                if is(a, "limit") {
+                    i += 2;
+                } else if is(a, "get") || is(a, "by") {
+                    i += 1;
+                } else if is(a, "store") && i + 1 < argv.len() {
+                    // The last STORE wins, as SORT itself behaves.
+                    store = Some(i + 1);
+                }
+                i += 1;
+            }
+            if let Some(p) = store {
+                keys.push((p, OW_UPDATE.to_vec()));
+            }
+            keys
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The keys of the command in `argv`, found and checked as Redis's
+/// `getKeysSubcommandImpl` does: key specs first, unless their flags vary
+/// with the arguments or they cannot be followed; then the command's own
+/// key finder.
+fn keys_of(srv: &Server, argv: &[&[u8]]) -> Result<Keys, CmdError> {
     let Some(idx) = lookup_argv(srv, argv) else {
         return Err(CmdError::new("ERR Invalid command specified"));
     };
@@ -759,19 +829,33 @@ fn keys_of(srv: &Server, argv: &[&[u8]]) -> Result<(Vec<KeySpec>, Found), CmdErr
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    match find_keys(&specs, argv) {
-        Some(found) => Ok((specs, found)),
-        None if def.flags & NO_MANDATORY_KEYS != 0 => Ok((specs, Vec::new())),
-        None => Err(CmdError::new("ERR Invalid arguments specified for command")),
+    let variable = specs
+        .iter()
+        .any(|s| s.flags.iter().any(|f| *f == b"variable_flags"));
+    let by_specs = if variable {
+        None
+    } else {
+        find_keys(&specs, argv)
+    };
+    let keys = match by_specs {
+        Some(found) => found
+            .into_iter()
+            .map(|(pos, si)| (pos, specs[si].flags.clone()))
+            .collect(),
+        None => getkeys_proc(&srv.table.fullname(idx), argv),
+    };
+    if keys.is_empty() && def.flags & NO_MANDATORY_KEYS == 0 {
+        return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
+    Ok(keys)
 }
 
 fn getkeys(ctx: &mut Ctx) -> CmdResult {
     let argv: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
-    let (_, found) = keys_of(ctx.srv, &argv)?;
+    let keys = keys_of(ctx.srv, &argv)?;
     let r = &mut ctx.client.reply;
-    r.array(found.len());
-    for (pos, _) in found {
+    r.array(keys.len());
+    for (pos, _) in keys {
         r.bulk(argv[pos]);
     }
     Ok(())
@@ -779,13 +863,12 @@ fn getkeys(ctx: &mut Ctx) -> CmdResult {
 
 fn getkeysandflags(ctx: &mut Ctx) -> CmdResult {
     let argv: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
-    let (specs, found) = keys_of(ctx.srv, &argv)?;
+    let keys = keys_of(ctx.srv, &argv)?;
     let r = &mut ctx.client.reply;
-    r.array(found.len());
-    for (pos, si) in found {
+    r.array(keys.len());
+    for (pos, flags) in keys {
         r.array(2);
         r.bulk(argv[pos]);
-        let flags = &specs[si].flags;
         r.set(flags.len());
         for f in flags {
             r.simple(f);
@@ -881,6 +964,45 @@ mod tests {
                 &["georadius", "k", "1", "2", "3", "m", "STORE", "d"]
             ),
             Some(vec![1, 7])
+        );
+    }
+
+    fn proc(name: &str, line: &str) -> Vec<(usize, String)> {
+        let argv: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
+        getkeys_proc(name, &argv)
+            .into_iter()
+            .map(|(p, f)| {
+                let f: Vec<String> = f
+                    .iter()
+                    .map(|x| String::from_utf8_lossy(x).into())
+                    .collect();
+                (p, f.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_finders_match_redis() {
+        // Redis 7.0.15 COMMAND GETKEYSANDFLAGS on the same lines.
+        let k = |p: usize, f: &str| (p, f.to_string());
+        assert_eq!(proc("set", "set a b get"), [k(1, "RW access update")]);
+        assert_eq!(proc("set", "set a b ex 10"), [k(1, "OW update")]);
+        assert_eq!(
+            proc("sort", "sort k by x store d limit 0 1 store e"),
+            [k(1, "RO access"), k(10, "OW update")]
+        );
+        assert_eq!(proc("sort", "sort k store"), [k(1, "RO access")]);
+        assert_eq!(
+            proc("bitfield", "bitfield k get u8 0 overflow wrap"),
+            [k(1, "RO access")]
+        );
+        assert_eq!(
+            proc("bitfield", "bitfield k set u8 0 1"),
+            [k(1, "RW access update")]
+        );
+        assert_eq!(
+            proc("bitfield", "bitfield k get u8"),
+            [k(1, "RW access update")]
         );
     }
 }
