@@ -288,6 +288,11 @@ fn debug_object_sleep_and_populate() {
     r.cmds("DEBUG POPULATE 1 big 100");
     let obj = r.cmds("DEBUG OBJECT big:0");
     assert!(obj.contains(" encoding:raw serializedlength:19 "), "{obj}");
+    // A count no machine could hold is refused up front.
+    assert_eq!(
+        r.cmds("DEBUG POPULATE 100000000000000"),
+        "-ERR OOM in dictTryExpand\r\n"
+    );
     let start = Instant::now();
     assert_eq!(r.cmds("DEBUG SLEEP 0.3"), "+OK\r\n");
     assert!(start.elapsed() >= Duration::from_millis(300));

@@ -276,7 +276,11 @@ fn type_code(v: &Value) -> u32 {
 }
 
 /// Redis's `xorObjectDigest`: the value's type and content, and whether it
-/// has a deadline.
+/// has a deadline. For the collection types Redis's rules are: a list mixes
+/// each element in order; a set XORs in the SHA-1 of each member (order
+/// free); a hash XORs in, per field, a fresh digest of mix(field) then
+/// mix(value); a sorted set likewise with mix(member) then mix(score as
+/// `%.17g`).
 fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
     mix(digest, &type_code(v).to_be_bytes());
     match v {
@@ -316,6 +320,12 @@ fn positive(arg: &[u8]) -> Result<i64, CmdError> {
 
 fn populate(ctx: &mut Ctx) -> CmdResult {
     let count = positive(ctx.args.get(2))?;
+    // Redis first grows the table to hold `count` keys and answers this
+    // error if it cannot; we refuse a count whose bucket array alone could
+    // not fit in the machine, instead of looping until memory runs out.
+    if count as u128 * 8 > super::info::total_system_memory() as u128 {
+        return Err(CmdError::new("ERR OOM in dictTryExpand"));
+    }
     let size = if ctx.args.len() == 5 {
         positive(ctx.args.get(4))? as usize
     } else {

@@ -278,7 +278,7 @@ pub fn allocator_stats() -> (u64, u64) {
     (rss, rss)
 }
 
-fn total_system_memory() -> u64 {
+pub fn total_system_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let (pages, page) = unsafe {
         (
