@@ -13,8 +13,9 @@
 //! and the documentation COMMAND DOCS returns (complexity, arguments,
 //! history). Rather than retype that for every command, `meta/` holds
 //! Redis 7.0.15's own answers to `COMMAND` and `COMMAND DOCS`, captured in
-//! RESP3 from a running redis-server (`HELLO 3`, then each command, raw
-//! reply bytes saved). They are parsed once, on first use, into a small
+//! RESP3 from a running redis-server: send `HELLO 3`, then `COMMAND` (its
+//! raw reply bytes are `command_info.resp3`) and `COMMAND DOCS`
+//! (`command_docs.resp3`). They are parsed once, on first use, into a small
 //! tree, and spliced into our replies for the commands we share. A command
 //! Redis does not have gets a key spec derived from its `keys` triple and
 //! documentation from its summary, since and group.
