@@ -184,6 +184,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), err::NOAUTH);
         return;
     }
+    if def.flags & flags::PROTECTED != 0 && !debug::allowed(srv, client) {
+        reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
+        return;
+    }
     client.last_cmd = def.name;
     if client.flags.reply_skip_next {
         client.flags.reply_skip_next = false;

@@ -97,7 +97,7 @@ impl Server {
         Server {
             dbs,
             clients: Slab::with_capacity(1024),
-            stats: Stats::default(),
+            stats: Stats::at_start(),
             table: CommandTable::new(),
             registry,
             now_ms: now_us / 1000,
