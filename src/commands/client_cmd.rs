@@ -709,10 +709,11 @@ fn kill(ctx: &mut Ctx) -> CmdResult {
 /// Frees another client right away, as Redis's `freeClient`: its pending
 /// output is dropped and it vanishes from CLIENT LIST at once. Its token is
 /// taken off the loop's lists too, so a new connection that reuses the slab
-/// slot before the loop sleeps is not written to or closed by mistake.
+/// slot before the loop sleeps is not read, written or closed by mistake.
 fn free_now(srv: &mut Server, t: usize) {
     log::debug!("Client killed by CLIENT KILL (token {t})");
     crate::server::event_loop::free_client(srv, t);
     srv.close_list.retain(|&x| x != t);
     srv.write_list.retain(|&x| x != t);
+    srv.read_list.retain(|&x| x != t);
 }

@@ -13,10 +13,10 @@ use crate::util::numbers::parse_i64;
 pub const REDIS_VERSION: &str = "7.0.15";
 
 pub static COMMANDS: &[CommandDef] = &[
-    CommandDef::new("ping", -1, FAST | SKIP_SLOWLOG, ping)
+    CommandDef::new("ping", -1, FAST, ping)
         .acl("fast connection")
         .group("connection"),
-    CommandDef::new("echo", 2, FAST, echo)
+    CommandDef::new("echo", 2, LOADING | STALE | FAST, echo)
         .acl("fast connection")
         .group("connection"),
     CommandDef::new(

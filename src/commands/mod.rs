@@ -201,6 +201,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), err::NOAUTH);
         return;
     }
+    if def.flags & flags::PROTECTED != 0 && !debug::allowed(srv, client) {
+        reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
+        return;
+    }
     let start = std::time::Instant::now();
     let result = {
         let mut ctx = Ctx { srv, client, args };

@@ -106,7 +106,7 @@ impl Parser {
     /// Shifts remembered spans after the caller dropped `n` consumed bytes
     /// from the front of the query buffer.
     pub fn shift(&mut self, n: usize) {
-        if !self.inline {
+        if self.in_progress() {
             for s in &mut self.spans {
                 s.0 -= n;
                 s.1 -= n;

@@ -117,6 +117,9 @@ pub struct Client {
     pub want_writable: bool,
     /// True while on `Server::write_list`.
     pub in_write_list: bool,
+    /// True while on `Server::read_list` (flags avoid O(n) list searches
+    /// when thousands of clients pipeline at once).
+    pub in_read_list: bool,
     /// Total bytes read and written, for CLIENT LIST tot-net-in/out.
     pub net_in: u64,
     pub net_out: u64,
@@ -168,6 +171,7 @@ impl Client {
             obuf_soft_since_ms: 0,
             want_writable: false,
             in_write_list: false,
+            in_read_list: false,
             net_in: 0,
             net_out: 0,
             commands_processed: 0,
@@ -209,26 +213,25 @@ impl Client {
         }
     }
 
-    /// Moves unparsed input to the front of the query buffer.
+    /// Moves unparsed input to the front of the query buffer. A command
+    /// that is half parsed keeps its bytes from its first argument on: the
+    /// parser's position may already be past them, its spans point at them.
     pub fn compact_query(&mut self) {
-        if self.qpos == 0 {
+        let keep_from = if self.parser.in_progress() {
+            self.parser
+                .spans
+                .first()
+                .map_or(self.qpos, |s| s.0.min(self.qpos))
+        } else {
+            self.qpos
+        };
+        if keep_from == 0 {
             return;
         }
-        if self.qpos == self.qlen {
-            self.qpos = 0;
-            self.qlen = 0;
-            if self.parser.in_progress() {
-                // Spans would dangle; cannot happen (a half-read command has unread bytes) but stay safe.
-                self.parser.shift(0);
-            }
-        } else {
-            self.qbuf.copy_within(self.qpos..self.qlen, 0);
-            if self.parser.in_progress() {
-                self.parser.shift(self.qpos);
-            }
-            self.qlen -= self.qpos;
-            self.qpos = 0;
-        }
+        self.qbuf.copy_within(keep_from..self.qlen, 0);
+        self.parser.shift(keep_from);
+        self.qlen -= keep_from;
+        self.qpos -= keep_from;
         // Give back a buffer a big request grew, once it is idle.
         if self.qlen == 0 && self.qbuf.len() > 4 * READ_CHUNK && !self.parser.in_progress() {
             self.qbuf = Vec::new();

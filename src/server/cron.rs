@@ -52,8 +52,11 @@ pub fn unpause(srv: &mut Server) {
         .map(|(t, _)| t)
         .collect();
     for t in held {
-        if !srv.read_list.contains(&t) {
-            srv.read_list.push(t);
+        if let Some(Some(c)) = srv.clients.get_mut(t) {
+            if !c.in_read_list {
+                c.in_read_list = true;
+                srv.read_list.push(t);
+            }
         }
     }
 }

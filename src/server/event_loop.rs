@@ -115,6 +115,9 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         let again = std::mem::take(&mut srv.read_list);
         for t in again {
+            if let Some(Some(c)) = srv.clients.get_mut(t) {
+                c.in_read_list = false;
+            }
             handle_readable(&mut srv, t);
         }
         if srv.now_ms >= next_cron {
@@ -204,7 +207,13 @@ fn handle_readable(srv: &mut Server, t: usize) {
     if c.flags.close_after_reply || c.flags.close_asap {
         return;
     }
-    match c.read_some() {
+    if c.qbuf.is_empty() && !srv.shared_qbuf.is_empty() {
+        c.qbuf = std::mem::take(&mut srv.shared_qbuf);
+    }
+    let before = c.net_in;
+    let outcome = c.read_some();
+    srv.stats.total_net_input_bytes += c.net_in - before;
+    match outcome {
         ReadOutcome::Closed => {
             free_client(srv, t);
             return;
@@ -213,7 +222,8 @@ fn handle_readable(srv: &mut Server, t: usize) {
         ReadOutcome::Data { more } => {
             srv.stats.total_reads_processed += 1;
             c.last_interaction_ms = srv.now_ms;
-            if more && !srv.read_list.contains(&t) {
+            if more && !c.in_read_list {
+                c.in_read_list = true;
                 srv.read_list.push(t);
             }
         }
@@ -304,6 +314,20 @@ pub fn process_input(srv: &mut Server, t: usize) {
         );
         srv.stats.client_qbuf_limit_disconnections += 1;
         c.flags.close_asap = true;
+    }
+    if c.qpos == c.qlen
+        && !c.parser.in_progress()
+        && !c.qbuf.is_empty()
+        && srv.shared_qbuf.is_empty()
+    {
+        // Everything read was executed: lend the buffer back (or free it,
+        // if a big argument grew it).
+        c.qpos = 0;
+        c.qlen = 0;
+        let buf = std::mem::take(&mut c.qbuf);
+        if buf.len() <= 4 * super::client::READ_CHUNK {
+            srv.shared_qbuf = buf;
+        }
     }
     let token = c.token;
     let has_output = c.reply.pending() > 0;
@@ -457,7 +481,6 @@ pub fn free_client(srv: &mut Server, t: usize) {
             let _ = srv.registry.deregister(c.conn.source());
         }
     }
-    srv.read_list.retain(|&x| x != t);
 }
 
 /// Flushes what can be flushed and says goodbye.
