@@ -391,6 +391,20 @@ fn idle_clients_are_closed_after_timeout() {
 }
 
 #[test]
+fn clients_held_by_pause_are_not_idle() {
+    for s in both(&["--timeout", "1"]) {
+        let mut admin = s.raw();
+        let mut writer = s.raw();
+        assert_eq!(admin.cmds("CLIENT PAUSE 2600 WRITE"), "+OK\r\n");
+        writer.send(&Raw::encode(&[b"SET", b"k", b"v"]));
+        // Well past the timeout, the held writer still gets its answer.
+        assert_eq!(writer.read_reply(), b"+OK\r\n");
+        // The admin connection really was idle, and was closed.
+        assert!(admin.is_closed());
+    }
+}
+
+#[test]
 fn maxclients_rejects_the_connection_over_the_limit() {
     for s in both(&["--maxclients", "5"]) {
         // Let the readiness probe's connection go first.
