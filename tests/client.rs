@@ -521,3 +521,45 @@ fn output_buffer_limit_disconnects_a_client_that_never_reads() {
         }
     }
 }
+
+#[test]
+fn no_evict_shows_as_flag_e() {
+    for s in both(&[]) {
+        let mut r = s.raw();
+        assert_eq!(r.cmds("CLIENT NO-EVICT on"), "+OK\r\n");
+        assert_eq!(info_field(&mut r, "flags"), "e");
+        assert_eq!(r.cmds("CLIENT NO-EVICT off"), "+OK\r\n");
+        assert_eq!(info_field(&mut r, "flags"), "N");
+    }
+}
+
+/// NO-TOUCH and SETINFO are Redis 7.2 commands: checked against what 7.2
+/// answers, since the 7.0 reference server has neither.
+#[test]
+fn redis_7_2_no_touch_and_setinfo() {
+    let s = Server::reddish(&[]);
+    let mut r = s.raw();
+    assert_eq!(r.cmds("CLIENT NO-TOUCH on"), "+OK\r\n");
+    assert_eq!(info_field(&mut r, "flags"), "T");
+    assert_eq!(r.cmds("CLIENT NO-TOUCH maybe"), "-ERR syntax error\r\n");
+    assert_eq!(r.cmds("CLIENT NO-TOUCH off"), "+OK\r\n");
+    assert_eq!(info_field(&mut r, "flags"), "N");
+
+    assert_eq!(r.cmds("CLIENT SETINFO lib-name redis-py"), "+OK\r\n");
+    assert_eq!(r.cmds("CLIENT SETINFO LIB-VER 5.0.1"), "+OK\r\n");
+    assert_eq!(
+        r.cmds("CLIENT SETINFO badger hamster"),
+        "-ERR Unrecognized option 'badger'\r\n"
+    );
+    assert_eq!(
+        r.cmd(&[b"CLIENT", b"SETINFO", b"Lib-Name", b"redis py"]),
+        b"-ERR Lib-Name cannot contain spaces, newlines or special characters.\r\n"
+    );
+    assert_eq!(
+        r.cmds("CLIENT SETINFO lib-name"),
+        "-ERR wrong number of arguments for 'client|setinfo' command\r\n"
+    );
+    // 7.0's line format is kept: no lib-name=/lib-ver= fields.
+    let line = bulk_text(&r.cmd(&[b"CLIENT", b"INFO"]));
+    assert!(line.trim_end().ends_with("resp=2"), "{line}");
+}
