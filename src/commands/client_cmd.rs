@@ -539,10 +539,10 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
         Some(args) => (c.qlen, args.iter().map(|a| a.len()).sum::<usize>()),
         None => (c.query_len(), 0),
     };
-    // The running client's buffer is lent to the parser while it runs; a
-    // read always leaves room for one more chunk, so that is what it has.
+    // The running client's buffer is lent to the parser while it runs, so
+    // its size is not at hand: a read sizes it to at least one chunk.
     let qbuf_cap = if running.is_some() {
-        c.qlen + READ_CHUNK
+        c.qlen.max(READ_CHUNK)
     } else {
         c.qbuf.len().max(qbuf)
     };
@@ -550,6 +550,8 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     let obl = pending.min(REPLY_CHUNK);
     let omem = pending - obl;
     let oll = omem.div_ceil(REPLY_CHUNK);
+    // `rbs`/`rbp` are Redis's static reply buffer size and its recent peak;
+    // ours is the one reply buffer's capacity and its current fill.
     let rbs = c.reply.buf.capacity();
     let tot_mem = std::mem::size_of::<Client>()
         + qbuf_cap
