@@ -233,6 +233,8 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     c.flags.no_evict = false;
     c.flags.no_touch = false;
     c.authenticated = ctx.srv.config.requirepass.is_none();
+    // CLIENT REPLY OFF muted this very reply too; RESET always answers.
+    c.reply.muted = false;
     c.reply.raw(b"+RESET\r\n");
     Ok(())
 }
