@@ -206,26 +206,18 @@ impl Client {
         }
     }
 
-    /// Moves unparsed input to the front of the query buffer.
+    /// Moves unparsed input to the front of the query buffer. A half-read
+    /// multibulk keeps its first bytes too: the arguments already cut are
+    /// spans into them (see `Parser::keep_from`).
     pub fn compact_query(&mut self) {
-        if self.qpos == 0 {
+        let from = self.parser.keep_from(self.qpos);
+        if from == 0 {
             return;
         }
-        if self.qpos == self.qlen {
-            self.qpos = 0;
-            self.qlen = 0;
-            if self.parser.in_progress() {
-                // Spans would dangle; cannot happen (a half-read command has unread bytes) but stay safe.
-                self.parser.shift(0);
-            }
-        } else {
-            self.qbuf.copy_within(self.qpos..self.qlen, 0);
-            if self.parser.in_progress() {
-                self.parser.shift(self.qpos);
-            }
-            self.qlen -= self.qpos;
-            self.qpos = 0;
-        }
+        self.qbuf.copy_within(from..self.qlen, 0);
+        self.parser.shift(from);
+        self.qlen -= from;
+        self.qpos -= from;
         // Give back a buffer a big request grew, once it is idle.
         if self.qlen == 0 && self.qbuf.len() > 4 * READ_CHUNK && !self.parser.in_progress() {
             self.qbuf = Vec::new();

@@ -235,7 +235,6 @@ pub fn process_input(srv: &mut Server, t: usize) {
             max_bulk: srv.config.proto_max_bulk_len,
             unauthenticated: !c.authenticated,
         };
-        let before = c.qpos;
         let parsed = {
             let Client {
                 qbuf,
@@ -260,7 +259,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 if paused_for(srv, args) {
                     // CLIENT PAUSE: leave the command in the buffer; the
                     // cron re-serves the client when the pause ends.
-                    c.qpos = before;
+                    // Rewind to the command's first byte, which lies before
+                    // where this parse call began if it came in several reads.
+                    c.qpos = c.parser.command_start();
                     c.qbuf = qbuf;
                     c.scratch = scratch;
                     c.parser.spans = spans;
