@@ -366,6 +366,11 @@ fn before_sleep(srv: &mut Server) {
             continue;
         };
         c.in_write_list = false;
+        // As Redis: a client marked to be closed gets nothing more (its
+        // pending replies after a POST/Host: line are dropped, not sent).
+        if c.flags.close_asap {
+            continue;
+        }
         match c.write_some() {
             Err(_) => {
                 srv.schedule_close(t);
