@@ -193,8 +193,8 @@ memory() {
     local n="${1:-1000000}" size="${2:-32}"
     local data="$WORK/load.resp"
     $LIB resp "$n" "$size" >"$data"
-    printf '| server | keys (DBSIZE) | used_memory | RSS | RSS delta | RSS bytes/key | used_memory bytes/key |\n'
-    printf '|---|---:|---:|---:|---:|---:|---:|\n'
+    printf '| server | keys (DBSIZE) | load errors | used_memory | RSS | RSS delta | RSS bytes/key | used_memory bytes/key |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
     local rows=()
     for server in reddish redis; do
         start_server "$server"
@@ -205,7 +205,8 @@ memory() {
         local pipe_out
         pipe_out="$(timeout 600 redis-cli -p "$port" --pipe <"$data" 2>&1 | tail -1 || true)"
         echo "$server: $pipe_out" >&2
-        local keys rss um
+        local errors keys rss um
+        errors="$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$pipe_out")"
         keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
         rss="$(rss_bytes "$pid")"
         um="$(used_memory "$port")"
@@ -215,7 +216,7 @@ memory() {
         if [ "$um" != n/a ] && [ "$um0" != n/a ]; then
             per_um="$(awk -v a="$um0" -v b="$um" -v k="$keys" 'BEGIN {if (k > 0) printf "%.1f", (b - a) / k; else print "-"}')"
         fi
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$keys" "$um" "$rss" "$((rss - rss0))" "$per_rss" "$per_um"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$keys" "${errors:-?}" "$um" "$rss" "$((rss - rss0))" "$per_rss" "$per_um"
         rows+=("$per_rss")
         stop_server "$pid"
     done

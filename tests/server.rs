@@ -214,3 +214,38 @@ fn output_buffer_limit() {
     let srv = Server::reddish(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
     output_buffer_limit_disconnects(&srv);
 }
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+/// Regression: every accepted connection used to keep a zero-filled 16 KB
+/// query buffer from the read tried right after accept, 12 times Redis's
+/// cost per idle connection (measured by `scripts/bench.sh conns`).
+#[test]
+fn idle_connections_are_cheap() {
+    let srv = Server::reddish(&[]);
+    let mut probe = srv.raw();
+    assert_eq!(probe.cmd(&[b"PING"]), b"+PONG\r\n");
+    let before = rss_kb(srv.pid());
+    let n = 500;
+    let conns: Vec<_> = (0..n)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", srv.port)).expect("connect"))
+        .collect();
+    // Accepts happen in order: once a newer connection is answered, all
+    // the idle ones before it have been accepted.
+    assert_eq!(srv.raw().cmd(&[b"PING"]), b"+PONG\r\n");
+    let after = rss_kb(srv.pid());
+    let per_conn = after.saturating_sub(before) * 1024 / n;
+    assert!(
+        per_conn < 4096,
+        "{per_conn} bytes of RSS per idle connection"
+    );
+    drop(conns);
+}

@@ -200,7 +200,15 @@ impl Client {
                     more: n == end - (self.qlen - n),
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Nothing came (typically the read tried right after
+                // accept): an idle client should not pin a zero-filled
+                // 16 KB buffer, or 10,000 idle connections cost 160 MB.
+                if self.qlen == 0 && !self.parser.in_progress() {
+                    self.qbuf = Vec::new();
+                }
+                ReadOutcome::WouldBlock
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => ReadOutcome::Data { more: true },
             Err(_) => ReadOutcome::Closed,
         }
