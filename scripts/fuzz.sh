@@ -10,7 +10,7 @@
 #
 # cargo-fuzz needs a nightly compiler for -Zsanitizer; when no nightly
 # toolchain is installed, RUSTC_BOOTSTRAP=1 lets the stable one accept the
-# flags (what cargo-fuzz's own CI does on stable).
+# flags. FUZZ_STABLE=1 forces that path even where a nightly exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_dir=tests/fuzz
@@ -21,7 +21,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 toolchain=()
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if [ -z "${FUZZ_STABLE:-}" ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     toolchain=(+nightly)
 else
     export RUSTC_BOOTSTRAP=1
