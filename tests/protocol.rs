@@ -420,3 +420,42 @@ fn two_hundred_clients_pipelining() {
     }
     assert_alive(port);
 }
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+/// Regression: memory follows the bytes a client sends, not the length it
+/// announces. Three clients announcing 400 MB arguments and sending a few
+/// bytes once pinned 1.2 GB of zero-filled query buffer.
+#[test]
+fn announced_length_is_not_allocated() {
+    let srv = Server::reddish(&[]);
+    assert_alive(srv.port);
+    let before = rss_kb(srv.pid());
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+        s.set_nodelay(true).expect("nodelay");
+        s.write_all(b"*2\r\n$4\r\nECHO\r\n$400000000\r\nabc")
+            .expect("write");
+        clients.push(s);
+    }
+    // A second read is what sizes the buffer for the big argument.
+    std::thread::sleep(Duration::from_millis(100));
+    for s in &mut clients {
+        s.write_all(&[b'x'; 100_000]).expect("write");
+    }
+    // The server handles events in order: a fresh client's answer means
+    // the earlier reads were done.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_alive(srv.port);
+    let grown_mb = rss_kb(srv.pid()).saturating_sub(before) / 1024;
+    assert!(grown_mb < 40, "RSS grew by {grown_mb} MB");
+}
