@@ -459,3 +459,28 @@ fn announced_length_is_not_allocated() {
     let grown_mb = rss_kb(srv.pid()).saturating_sub(before) / 1024;
     assert!(grown_mb < 40, "RSS grew by {grown_mb} MB");
 }
+
+/// A client that sends its commands and shuts its write side (as `nc -N`
+/// or `redis-cli < file` do) still gets every reply before the close; a
+/// trailing half command is dropped silently, as Redis does.
+#[test]
+fn half_closed_client_gets_its_replies() {
+    let ours = Server::reddish(&[]);
+    let redis = Server::redis(&[]);
+    let mut input = b"PING\r\n".repeat(1000);
+    input.extend_from_slice(b"*2\r\n$4\r\nECHO\r\n$3\r\nab");
+    let mut outs = Vec::new();
+    for port in [ours.port, redis.port] {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.write_all(&input).expect("write");
+        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).expect("read until close");
+        outs.push(out);
+    }
+    assert_eq!(outs[0], b"+PONG\r\n".repeat(1000));
+    assert_eq!(outs[0], outs[1]);
+    assert_alive(ours.port);
+}
