@@ -25,6 +25,7 @@
 #   KEYSPACE   -r value                  (100000)
 #   EXTRA      more redis-benchmark arguments
 #   REDDISH    server binary             (target/release/reddish-server)
+#   BUDGET     seconds for all runs; later runs are skipped past it (1800)
 #
 # The output is a Markdown table meant to be pasted into a note.
 set -euo pipefail
@@ -42,8 +43,15 @@ ROUNDS="${ROUNDS:-3}"
 KEYSPACE="${KEYSPACE:-100000}"
 EXTRA="${EXTRA:-}"
 REDDISH="${REDDISH:-target/release/reddish-server}"
+BUDGET="${BUDGET:-1800}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
+
+case "$MODE" in
+    throughput | memory | conns) ;;
+    -h | --help | help) sed -n '2,30p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N]]" >&2; exit 2 ;;
+esac
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset; do
     command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing (make deps)" >&2; exit 1; }
@@ -153,10 +161,14 @@ throughput() {
                         printf '%s\t%s\t%s\t%s\tunsupported\t0\t0\n' "$t" "$pl" "$server" "$round" >>"$results"
                         continue
                     fi
+                    if [ "$SECONDS" -gt "$BUDGET" ]; then
+                        echo "bench.sh: over the $BUDGET s budget, skipping $t -P $pl on $server" >&2
+                        continue
+                    fi
                     local c0 c1 out rps
                     c0="$(cpu_ticks "$pid")"
                     # shellcheck disable=SC2086
-                    out="$(timeout 300 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" \
+                    out="$(timeout 120 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" \
                         -n "$n" -P "$pl" -r "$KEYSPACE" -t "$t" --csv -q $EXTRA 2>/dev/null || true)"
                     c1="$(cpu_ticks "$pid")"
                     rps="$(awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}' <<<"$out")"
@@ -254,6 +266,4 @@ case "$MODE" in
     throughput) throughput ;;
     memory) memory "${2:-}" "${3:-}" ;;
     conns) conns "${2:-}" ;;
-    -h | --help | help) sed -n '2,30p' "$0" ;;
-    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N]]" >&2; exit 2 ;;
 esac
