@@ -484,3 +484,22 @@ fn half_closed_client_gets_its_replies() {
     assert_eq!(outs[0], outs[1]);
     assert_alive(ours.port);
 }
+
+/// Regression: when the FIN came in the same segment as the last command,
+/// the edge-triggered loop read the command, never saw the end of stream,
+/// and left the socket open forever (about 1 time in 10).
+#[test]
+fn data_then_fin_is_closed() {
+    let srv = Server::reddish(&[]);
+    for i in 0..50 {
+        let mut s = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+        s.write_all(b"PING\r\n").expect("write");
+        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut out = Vec::new();
+        let r = s.read_to_end(&mut out);
+        assert!(r.is_ok(), "connection {i} not closed by the server: {r:?}");
+        assert_eq!(out, b"+PONG\r\n");
+    }
+}

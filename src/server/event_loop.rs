@@ -108,6 +108,17 @@ pub fn run(config: Config) -> io::Result<i32> {
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                 handle_readable(&mut srv, t);
+                // Edge-triggered: a FIN that arrived with the last bytes is
+                // reported once, together with them. A short read took the
+                // bytes but not the end of stream, so read once more next
+                // iteration to see it; otherwise the socket would sit in
+                // CLOSE_WAIT forever.
+                if ev.is_read_closed()
+                    && matches!(srv.clients.get(t), Some(Some(_)))
+                    && !srv.read_list.contains(&t)
+                {
+                    srv.read_list.push(t);
+                }
             }
             if ev.is_writable() {
                 queue_write(&mut srv, t);
