@@ -78,6 +78,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     log::info!("Ready to accept connections");
     let mut events = Events::with_capacity(1024);
     let mut next_cron = srv.now_ms;
+    let mut eof_suspects: Vec<usize> = Vec::new();
     loop {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
@@ -110,14 +111,11 @@ pub fn run(config: Config) -> io::Result<i32> {
                 handle_readable(&mut srv, t);
                 // Edge-triggered: a FIN that arrived with the last bytes is
                 // reported once, together with them. A short read took the
-                // bytes but not the end of stream, so read once more next
-                // iteration to see it; otherwise the socket would sit in
-                // CLOSE_WAIT forever.
-                if ev.is_read_closed()
-                    && matches!(srv.clients.get(t), Some(Some(_)))
-                    && !srv.read_list.contains(&t)
-                {
-                    srv.read_list.push(t);
+                // bytes but not the end of stream, so read once more in the
+                // next iteration, after the replies were written, to see
+                // it; otherwise the socket would sit in CLOSE_WAIT forever.
+                if ev.is_read_closed() {
+                    eof_suspects.push(t);
                 }
             }
             if ev.is_writable() {
@@ -134,6 +132,11 @@ pub fn run(config: Config) -> io::Result<i32> {
             next_cron = srv.now_ms + 1000 / hz;
         }
         before_sleep(&mut srv);
+        for t in eof_suspects.drain(..) {
+            if matches!(srv.clients.get(t), Some(Some(_))) && !srv.read_list.contains(&t) {
+                srv.read_list.push(t);
+            }
+        }
         if srv.shutdown.requested {
             break;
         }
