@@ -544,9 +544,9 @@ fn random_stream(seed: &mut u64) -> Vec<u8> {
     let parts = 1 + xorshift(seed) % 4;
     for _ in 0..parts {
         let mut piece = Vec::new();
-        if xorshift(seed) % 3 == 0 {
+        if xorshift(seed).is_multiple_of(3) {
             piece.extend_from_slice(INLINE[(xorshift(seed) % INLINE.len() as u64) as usize]);
-            piece.extend_from_slice(if xorshift(seed) % 4 == 0 {
+            piece.extend_from_slice(if xorshift(seed).is_multiple_of(4) {
                 b"\n"
             } else {
                 b"\r\n"
