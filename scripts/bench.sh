@@ -27,6 +27,10 @@
 #   REDDISH    server binary             (target/release/reddish-server)
 #   BUDGET     seconds for all runs; later runs are skipped past it (1800)
 #
+# Environment (conns mode):
+#   CONNS_ACTIVE=1   each connection sends one PING before idling
+#   CONNS_WAIT       seconds to wait before reading RSS (0.3; 4 lets idle trimming run)
+#
 # The output is a Markdown table meant to be pasted into a note.
 set -euo pipefail
 
@@ -49,7 +53,7 @@ CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
     throughput | memory | conns) ;;
-    -h | --help | help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help | help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N]]" >&2; exit 2 ;;
 esac
 
@@ -259,7 +263,7 @@ conns() {
     done
     echo
     awk -v a="${per[0]}" -v b="${per[1]}" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "RSS per idle connection, reddish/redis: %.2f\n", a / b; else print "RSS per idle connection ratio: n/a"}'
-    echo "(ulimit -n $(ulimit -n); RSS from /proc/PID/status)"
+    echo "(ulimit -n $(ulimit -n); RSS from /proc/PID/status; $([ "${CONNS_ACTIVE:-}" = 1 ] && echo "one PING per connection before idling" || echo "connections never used"))"
 }
 
 case "$MODE" in

@@ -143,6 +143,7 @@ def ping(port, timeout=10.0):
 
 def conns(port, pid, n):
     port, pid, n = int(port), int(pid), int(n)
+    active = os.environ.get("CONNS_ACTIVE") == "1"
     if not ping(port):
         print("server did not answer PING before the test", file=sys.stderr)
         sys.exit(1)
@@ -156,7 +157,13 @@ def conns(port, pid, n):
             print(f"gave up after {i} connections (120 s)", file=sys.stderr)
             break
         try:
-            socks.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if active:
+                # One command first, then idle: what a pooled client costs.
+                s.sendall(b"PING\r\n")
+                if s.recv(16) != b"+PONG\r\n":
+                    raise OSError("bad PING reply")
+            socks.append(s)
         except OSError as e:
             failed += 1
             if failed > 10:
@@ -167,7 +174,9 @@ def conns(port, pid, n):
             print(f"PING failed after {i + 1} connections", file=sys.stderr)
             break
     ok = ping(port)
-    time.sleep(0.3)
+    # CONNS_WAIT lets the servers' crons run first (Redis trims the query
+    # buffers of clients idle for over 2 s).
+    time.sleep(float(os.environ.get("CONNS_WAIT", "0.3")))
     after = rss_kb(pid)
     # A connection the server closed at once (maxclients) reads EOF.
     alive = 0
