@@ -607,3 +607,85 @@ fn random_requests_match_redis() {
     }
     assert_alive(ours.port);
 }
+
+/// A server started without the harness's PING readiness check (which
+/// needs no password); ready once it accepts TCP connections.
+struct Proc {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Proc {
+    fn start(bin: &str, extra: &[&str]) -> Proc {
+        let port = common::free_port();
+        let child = std::process::Command::new(bin)
+            .args(["--port", &port.to_string()])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{bin} did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Proc { child, port }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Before AUTH, with requirepass set, a client may announce at most 10
+/// arguments of 16 KB each (Redis's guard against unauthenticated memory
+/// use).
+#[test]
+fn unauthenticated_limits() {
+    let ours = Proc::start(
+        env!("CARGO_BIN_EXE_reddish-server"),
+        &["--requirepass", "secret"],
+    );
+    let redis = Proc::start(
+        "redis-server",
+        &[
+            "--requirepass",
+            "secret",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+    );
+    let big = format!("*2\r\n$4\r\nECHO\r\n${}\r\n", 16 * 1024 + 1);
+    let cases: [(&[u8], &str); 4] = [
+        (
+            b"*11\r\n",
+            "-ERR Protocol error: unauthenticated multibulk length\r\n",
+        ),
+        (
+            big.as_bytes(),
+            "-ERR Protocol error: unauthenticated bulk length\r\n",
+        ),
+        (b"PING\r\n", "-NOAUTH Authentication required.\r\n"),
+        (
+            b"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*12\r\n$4\r\nECHO\r\n",
+            "+OK\r\n",
+        ),
+    ];
+    for (input, want) in cases {
+        let idle = Duration::from_millis(300);
+        let a = talk(ours.port, input, idle);
+        let b = talk(redis.port, input, idle);
+        assert_eq!(String::from_utf8_lossy(&a.0), want);
+        assert_eq!(
+            (String::from_utf8_lossy(&a.0), a.1),
+            (String::from_utf8_lossy(&b.0), b.1)
+        );
+    }
+}

@@ -249,3 +249,20 @@ fn idle_connections_are_cheap() {
     );
     drop(conns);
 }
+
+/// `--timeout 1`: an idle client is closed by the cron after about a
+/// second; one that keeps talking is not.
+#[test]
+fn idle_timeout_closes_clients() {
+    let srv = Server::reddish(&["--timeout", "1"]);
+    let mut idle = srv.raw();
+    assert_eq!(idle.cmd(&[b"PING"]), b"+PONG\r\n");
+    let mut busy = srv.raw();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(busy.cmd(&[b"PING"]), b"+PONG\r\n");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(idle.is_closed(), "idle client still open after 2.5 s");
+    assert_eq!(busy.cmd(&[b"PING"]), b"+PONG\r\n");
+}
