@@ -78,6 +78,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     log::info!("Ready to accept connections");
     let mut events = Events::with_capacity(1024);
     let mut next_cron = srv.now_ms;
+    let mut eof_suspects: Vec<usize> = Vec::new();
     loop {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
@@ -108,6 +109,14 @@ pub fn run(config: Config) -> io::Result<i32> {
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                 handle_readable(&mut srv, t);
+                // Edge-triggered: a FIN that arrived with the last bytes is
+                // reported once, together with them. A short read took the
+                // bytes but not the end of stream, so read once more in the
+                // next iteration, after the replies were written, to see
+                // it; otherwise the socket would sit in CLOSE_WAIT forever.
+                if ev.is_read_closed() {
+                    eof_suspects.push(t);
+                }
             }
             if ev.is_writable() {
                 queue_write(&mut srv, t);
@@ -126,6 +135,11 @@ pub fn run(config: Config) -> io::Result<i32> {
             next_cron = srv.now_ms + 1000 / hz;
         }
         before_sleep(&mut srv);
+        for t in eof_suspects.drain(..) {
+            if matches!(srv.clients.get(t), Some(Some(_))) && !srv.read_list.contains(&t) {
+                srv.read_list.push(t);
+            }
+        }
         if srv.shutdown.requested {
             break;
         }
@@ -245,7 +259,6 @@ pub fn process_input(srv: &mut Server, t: usize) {
             max_bulk: srv.config.proto_max_bulk_len,
             unauthenticated: !c.authenticated,
         };
-        let before = c.qpos;
         let parsed = {
             let Client {
                 qbuf,
@@ -270,7 +283,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 if paused_for(srv, args) {
                     // CLIENT PAUSE: leave the command in the buffer; the
                     // cron re-serves the client when the pause ends.
-                    c.qpos = before;
+                    // Rewind to the command's first byte, which lies before
+                    // where this parse call began if it came in several reads.
+                    c.qpos = c.parser.command_start();
                     c.qbuf = qbuf;
                     c.scratch = scratch;
                     c.parser.spans = spans;
@@ -389,6 +404,11 @@ fn before_sleep(srv: &mut Server) {
             continue;
         };
         c.in_write_list = false;
+        // As Redis: a client marked to be closed gets nothing more (its
+        // pending replies after a POST/Host: line are dropped, not sent).
+        if c.flags.close_asap {
+            continue;
+        }
         match c.write_some() {
             Err(_) => {
                 srv.schedule_close(t);
