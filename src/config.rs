@@ -2219,10 +2219,8 @@ impl RewriteState {
                 None => st.option_lines.push((name, vec![n])),
             }
         }
-        // The split leaves an empty last piece after the final newline.
-        if old.ends_with('\n') {
-            st.lines.pop();
-        }
+        // Like Redis, the empty piece after the final newline stays a line:
+        // appended settings come after one blank line.
         st
     }
 
