@@ -77,6 +77,7 @@ fn spawn(bin: &str, args: &[&str], port: u16, stdin: Option<&str>) -> Proc {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(st)) = child.try_wait() {
+            let _ = child.wait();
             panic!("{bin} exited early: {st}");
         }
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -84,6 +85,8 @@ fn spawn(bin: &str, args: &[&str], port: u16, stdin: Option<&str>) -> Proc {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("{bin} did not start");
 }
 
