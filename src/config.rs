@@ -396,7 +396,7 @@ pub static TABLE: &[ConfigDef] = &[
     // strings
     string("aclfile", IMMUTABLE, Some("")),
     string("unixsocket", IMMUTABLE, None).field(|c, v| c.unixsocket = v.opt_str()),
-    string("pidfile", IMMUTABLE, None),
+    string("pidfile", IMMUTABLE, None).field(|c, v| c.pidfile = v.opt_str()),
     string("replica-announce-ip", MODIFIABLE, None).alias("slave-announce-ip"),
     string("masteruser", MODIFIABLE | SENSITIVE, None),
     string("cluster-announce-ip", MODIFIABLE, None),
@@ -851,6 +851,8 @@ pub struct Config {
     pub dynamic_hz: bool,
     /// Keyspace notification classes, Redis's `NOTIFY_*` bits.
     pub notify_keyspace_events: u32,
+    /// Where `main` writes the process id (removed at exit).
+    pub pidfile: Option<String>,
     /// The config file we were started with (absolute), for CONFIG REWRITE and INFO.
     pub config_file: Option<String>,
     /// One value per `TABLE` entry: what CONFIG GET and REWRITE read.
@@ -889,6 +891,7 @@ impl Default for Config {
             active_expire_effort: 1,
             dynamic_hz: true,
             notify_keyspace_events: 0,
+            pidfile: None,
             config_file: None,
             values: TABLE.iter().map(default_value).collect(),
             not_implemented: Vec::new(),
@@ -1148,6 +1151,13 @@ impl Config {
         }
         let mut state = Loading::default();
         cfg.load_string(&text, &mut state)?;
+        let cluster = cfg.get_named("cluster-enabled").flag();
+        if cluster && !cfg.get_named("replicaof").list().is_empty() {
+            return Err(LoadError::Fatal {
+                line: None,
+                reason: "replicaof directive not allowed in cluster mode".into(),
+            });
+        }
         if !cfg.logfile.is_empty() {
             if let Err(e) = std::fs::OpenOptions::new()
                 .create(true)
@@ -1186,7 +1196,16 @@ impl Config {
                 if def.flags & MULTI_ARG == 0 && argv.len() != 2 {
                     return Err(fail("wrong number of arguments"));
                 }
-                self.set_args(idx, &argv[1..], Some(state))
+                // A multi-argument setting given as one non-empty argument
+                // is split again, so `--save "900 1"` works as in Redis.
+                let split = if def.flags & MULTI_ARG != 0 && argv.len() == 2 && !argv[1].is_empty()
+                {
+                    split_words(argv[1].as_bytes())
+                } else {
+                    None
+                };
+                let args = split.as_deref().unwrap_or(&argv[1..]);
+                self.set_args(idx, args, Some(state))
                     .map_err(|e| fail(&e))?;
                 if !def.implemented() && !self.not_implemented.iter().any(|n| n == def.name) {
                     self.not_implemented.push(def.name.to_string());

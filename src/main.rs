@@ -44,6 +44,11 @@ fn main() {
     };
     reddish::logging::init(&config.loglevel, &config.logfile);
     log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::warn!(
+        "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started",
+        reddish::commands::connection::REDIS_VERSION,
+        std::process::id()
+    );
     if config.config_file.is_none() {
         log::warn!(
             "Warning: no config file specified, using the default config. In order to specify a config file use reddish-server /path/to/redis.conf"
@@ -59,11 +64,25 @@ fn main() {
     }
     log::debug!("{} settings known", TABLE.len());
     reddish::logging::set_role_master();
-    match reddish::server::event_loop::run(config) {
-        Ok(code) => std::process::exit(code),
-        Err(e) => {
-            log::error!("{e}");
-            std::process::exit(1);
+    // Redis's createPidFile: best effort, a failure is only logged.
+    let pidfile = config.pidfile.clone();
+    if let Some(p) = &pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            log::warn!(
+                "Failed to write PID file: {}",
+                reddish::config::strerror(&e)
+            );
         }
     }
+    let code = match reddish::server::event_loop::run(config) {
+        Ok(code) => code,
+        Err(e) => {
+            log::error!("{e}");
+            1
+        }
+    };
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    std::process::exit(code);
 }

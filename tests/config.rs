@@ -472,3 +472,42 @@ fn sorted_pairs(reply: &[u8]) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+#[test]
+fn protected_configs_local_and_pidfile() {
+    let dir = TempDir::new("protected");
+    let port = free_port();
+    let port_s = port.to_string();
+    let pidfile = dir.path().join("r.pid").display().to_string();
+    let p = spawn(
+        BIN,
+        &[
+            "--port",
+            &port_s,
+            "--enable-protected-configs",
+            "local",
+            "--pidfile",
+            &pidfile,
+            "--save",
+            "900 1",
+        ],
+        port,
+        None,
+    );
+    let text = std::fs::read_to_string(&pidfile).expect("pidfile");
+    assert_eq!(text, format!("{}\n", p.child.id()));
+    let mut r = Raw::connect(p.port);
+    // A loopback client may change protected configs under `local`.
+    let d = std::fs::canonicalize(dir.path()).expect("canon");
+    let d = d.display().to_string();
+    assert_eq!(set(&mut r, "dir", &d), "+OK\r\n");
+    assert_eq!(get(&mut r, "dir"), d);
+    assert_eq!(set(&mut r, "dbfilename", "x.rdb"), "+OK\r\n");
+    assert_eq!(
+        set(&mut r, "dir", "/nonexistent/dir"),
+        "-ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory\r\n"
+    );
+    assert_eq!(get(&mut r, "dir"), d);
+    // `--save "900 1"`: one argument split again, as Redis does.
+    assert_eq!(get(&mut r, "save"), "900 1");
+}
