@@ -388,7 +388,13 @@ fn runtime_effects_of_config_set() {
         String::from_utf8_lossy(&r5.read_reply()),
         "-ERR Protocol error: invalid bulk length\r\n"
     );
-    // loglevel: the log is in Redis's format and follows CONFIG SET.
+    // loglevel: the log is in Redis's format and follows CONFIG SET. The
+    // protocol error above was verbose-level, hidden at `warning`; the
+    // next one is shown once the level is `verbose`.
+    assert_eq!(set(&mut r, "loglevel", "verbose"), "+OK\r\n");
+    let mut r6 = Raw::connect(p.port);
+    r6.send(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n");
+    let _ = r6.read_reply();
     assert_eq!(set(&mut r, "loglevel", "notice"), "+OK\r\n");
     assert_eq!(
         r.cmds("CONFIG REWRITE"),
@@ -414,6 +420,13 @@ fn runtime_effects_of_config_set() {
     assert_eq!(fields[2].len(), 3);
     assert_eq!(fields[3].len(), 4);
     assert_eq!(fields[4].len(), 12);
+    let proto: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("Protocol error"))
+        .collect();
+    assert_eq!(proto.len(), 1, "{text}");
+    assert!(proto[0].starts_with(&format!("{pid}:M ")), "{text}");
+    assert!(proto[0].contains(" - Protocol error"), "{text}");
     // "Ready to accept connections" is a notice: hidden at warning level.
     assert!(!text.contains("Ready to accept"), "{text}");
 }
