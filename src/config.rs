@@ -2382,8 +2382,8 @@ mod tests {
         assert!(text.contains("\nhash-max-listpack-entries 512\n"), "{text}");
         let mut back = Config::default();
         back.load_string(&text, &mut Loading::default()).unwrap();
-        for i in 0..TABLE.len() {
-            assert_eq!(back.get(i), c.get(i), "{}", TABLE[i].name);
+        for (i, def) in TABLE.iter().enumerate() {
+            assert_eq!(back.get(i), c.get(i), "{}", def.name);
         }
     }
 
