@@ -23,6 +23,12 @@
 //! CONFIG GET exactly as Redis would, and reported once at start-up as not
 //! implemented.
 //!
+//! To make a stored setting take effect: add the typed field to `Config`
+//! (any placeholder in `Default`, the hook overwrites it with the table's
+//! default), then append `.field(|c, v| c.maxmemory = v.num() as u64)` to
+//! its entry. Unsigned settings (`maxmemory`) keep their u64 bits in the
+//! i64 of `Value::Num`; memory values are bytes.
+//!
 //! ## Loading
 //!
 //! `redis-server [file] [--name value ...] [-]` builds one text: the file,
