@@ -489,7 +489,6 @@ fn unauthenticated_clients_may_not_send_big_requests() {
 /// A client that pipelines commands but never reads their replies is
 /// disconnected once its pending output passes the hard limit.
 #[test]
-#[ignore = "needs `client-output-buffer-limit` in the configuration parser (config branch)"]
 fn output_buffer_limit_disconnects_a_client_that_never_reads() {
     use std::io::Write;
     for s in both(&["--client-output-buffer-limit", "normal 1mb 0 0"]) {

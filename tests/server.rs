@@ -209,7 +209,6 @@ fn output_buffer_limit_oracle_redis() {
 // `--client-output-buffer-limit`; the full config parser (another branch)
 // accepts it. Run with `cargo test --test server -- --ignored` after merging.
 #[test]
-#[ignore = "needs --client-output-buffer-limit from the full config parser"]
 fn output_buffer_limit() {
     let srv = Server::reddish(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
     output_buffer_limit_disconnects(&srv);

@@ -33,7 +33,7 @@ use crate::protocol::parser::{Limits, Parsed};
 /// Listener tokens count down from here; client tokens are slab indexes.
 const LISTENER_BASE: usize = usize::MAX - 1;
 
-const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled, no bind address was specified, no authentication password is requested to clients. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 extern "C" fn on_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
@@ -164,7 +164,6 @@ fn accept_all(srv: &mut Server, l: &mut Listener) {
         };
         match accepted {
             Ok((mut conn, addr, laddr, local, unix)) => {
-                srv.stats.total_connections_received += 1;
                 if srv.clients.len() >= srv.config.maxclients {
                     let _ = conn.write(b"-ERR max number of clients reached\r\n");
                     srv.stats.rejected_connections += 1;
@@ -180,6 +179,7 @@ fn accept_all(srv: &mut Server, l: &mut Listener) {
                     srv.stats.rejected_connections += 1;
                     continue;
                 }
+                srv.stats.total_connections_received += 1;
                 let entry = srv.clients.vacant_entry();
                 let token = entry.key();
                 if token >= LISTENER_BASE - 64 {
