@@ -1,0 +1,65 @@
+//! # Compact data structures for the collection types
+//!
+//! Redis keeps small collections in compact byte layouts and switches a key
+//! to a pointer-based structure only when it grows past a configured size;
+//! that switch is most of why Redis uses little memory per key. This module
+//! holds those structures, free of commands and of the keyspace, each in the
+//! file named after its Redis counterpart:
+//!
+//! | structure | Redis file | used for (`OBJECT ENCODING`) |
+//! |---|---|---|
+//! | [`listpack::Listpack`] | `listpack.c` | small hashes and sorted sets (`listpack`), quicklist nodes |
+//! | [`intset::IntSet`] | `intset.c` | sets of integers (`intset`) |
+//! | [`quicklist::Quicklist`] | `quicklist.c` | lists (`quicklist`) |
+//! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
+//!
+//! The byte layouts of listpack and intset are Redis's own, so the RDB writer
+//! can emit them unchanged and the loader can adopt them after validation.
+//!
+//! Everything here is single-threaded and allocation-conscious, like the
+//! rest of the server: no locks, no reference counting.
+
+pub mod intset;
+pub mod listpack;
+pub mod quicklist;
+pub mod skiplist;
+
+/// Marsaglia's xorshift64*: the structures need cheap randomness (skiplist
+/// levels, SRANDMEMBER picks) and tests need a reproducible stream; neither
+/// needs cryptographic quality, so no crate.
+#[derive(Debug, Clone)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// A generator from `seed` (0 is replaced, xorshift would stay at 0).
+    pub fn new(seed: u64) -> Self {
+        XorShift(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+
+    /// A generator seeded from the process's hash randomness, so that
+    /// skiplist shapes are not predictable from outside.
+    pub fn from_entropy() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(0x5EED);
+        Self::new(h.finish())
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-enough value in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
