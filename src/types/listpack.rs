@@ -586,6 +586,9 @@ impl Listpack {
         } else if old > new {
             self.buf.copy_within(at + old..len, at + new);
             self.buf.truncate(len - (old - new));
+            // Redis reallocs down on every delete; so do we, or a list that
+            // grew and shrank would keep its peak allocation.
+            self.buf.shrink_to_fit();
         }
     }
 

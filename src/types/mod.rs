@@ -12,6 +12,7 @@
 //! | [`intset::IntSet`] | `intset.c` | sets of integers (`intset`) |
 //! | [`quicklist::Quicklist`] | `quicklist.c` | lists (`quicklist`) |
 //! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
+//! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
 //!
 //! The byte layouts of listpack and intset are Redis's own, so the RDB writer
 //! can emit them unchanged and the loader can adopt them after validation.
@@ -21,6 +22,7 @@
 
 pub mod intset;
 pub mod listpack;
+pub mod lzf;
 pub mod quicklist;
 pub mod skiplist;
 
