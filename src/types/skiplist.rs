@@ -39,12 +39,21 @@
 //! [`SkipList::shrink`] compacts it (Redis frees each node at once).
 //! Index 0 is the header node, `NIL` (u32::MAX) is the null link.
 //!
+//! ## The small encoding
+//! Below the thresholds a sorted set is one listpack of alternating member
+//! and score entries, ordered as the skiplist would be ([`ListpackZSet`],
+//! the `zzl*` functions of `t_zset.c`). A score that is an integer within
+//! ±2^62 is stored as a listpack integer (`double2ll`), any other as its
+//! `%.17g` text, exactly as Redis 7.0 writes it; so `ZADD z 1 a` costs
+//! 2 + 2 bytes per pair after the listpack's 7.
+//!
 //! [`ZSet`] pairs the skiplist with a std `HashMap` from member to score.
 //! Redis's dict and skiplist share one sds per member; ours hold a copy
 //! each (the member bytes are stored twice). A shared dict keyed by node
 //! index would remove the copy and is the planned refinement once the
 //! keyspace's own dict (`db::dict`) can host it.
 
+use super::listpack::{Entry, Listpack};
 use super::XorShift;
 use std::collections::HashMap;
 
@@ -735,6 +744,300 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
     }
 }
 
+/// How Redis 7.0's `zzlInsertAt` spells a score: an integer when the
+/// double is integral and within ±`LLONG_MAX / 2` (`double2ll`), else the
+/// `%.17g` text (`d2string`), `inf` and `-inf` included.
+enum ScoreRepr {
+    Int(i64),
+    Text([u8; 40], usize),
+}
+
+fn score_repr(score: f64) -> ScoreRepr {
+    const LIMIT: f64 = (i64::MAX / 2) as f64;
+    if (-LIMIT..=LIMIT).contains(&score) && score == (score as i64) as f64 {
+        return ScoreRepr::Int(score as i64);
+    }
+    let mut buf = [0u8; 40];
+    let len = crate::util::numbers::fmt_double(score, &mut buf).len();
+    ScoreRepr::Text(buf, len)
+}
+
+/// The score stored in a listpack entry (`zzlGetScore`).
+pub fn entry_score(e: Entry<'_>) -> f64 {
+    match e {
+        Entry::Int(v) => v as f64,
+        Entry::Str(s) => std::str::from_utf8(s)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(0.0),
+    }
+}
+
+/// A sorted set in its `listpack` encoding: member, score, member, score...
+/// in (score, member) order. Operations are linear scans, as in Redis:
+/// the set is small by construction (`zset-max-listpack-entries`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListpackZSet {
+    lp: Listpack,
+}
+
+impl ListpackZSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adopts a listpack (from RDB) holding member/score pairs in order.
+    /// None if the entry count is odd.
+    pub fn from_listpack(lp: Listpack) -> Option<Self> {
+        (lp.len() % 2 == 0).then_some(ListpackZSet { lp })
+    }
+
+    pub fn as_listpack(&self) -> &Listpack {
+        &self.lp
+    }
+
+    pub fn into_listpack(self) -> Listpack {
+        self.lp
+    }
+
+    pub fn len(&self) -> usize {
+        self.lp.len() / 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lp.is_empty()
+    }
+
+    /// Size in bytes of the listpack.
+    pub fn bytes(&self) -> usize {
+        self.lp.bytes()
+    }
+
+    /// (member, score) in order; `.rev()` for descending.
+    pub fn iter(&self) -> PairIter<'_> {
+        PairIter {
+            inner: self.lp.iter(),
+        }
+    }
+
+    /// Offset of `member`'s entry and its score (`zzlFind`).
+    fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let first = self.lp.first()?;
+        let off = self.lp.find(first, member, 1)?;
+        let s = self.lp.next(off).expect("score follows member");
+        Some((off, entry_score(self.lp.get_at(s))))
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        self.find(member).map(|(_, s)| s)
+    }
+
+    /// Sets `member`'s score, adding it if new; a changed score moves the
+    /// pair (delete and re-insert, as `zsetAdd` does). No NaN.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> Added {
+        match self.find(member) {
+            Some((_, cur)) if cur == score => Added::Unchanged,
+            Some((off, _)) => {
+                self.delete_pair_at(off);
+                self.insert_new(member, score);
+                Added::Updated
+            }
+            None => {
+                self.insert_new(member, score);
+                Added::New
+            }
+        }
+    }
+
+    /// Removes `member`; its score if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let (off, score) = self.find(member)?;
+        self.delete_pair_at(off);
+        Some(score)
+    }
+
+    /// 0-based rank, from the lowest score or (`reverse`) the highest.
+    pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
+        let r = self.iter().position(|(m, _)| m.eq_bytes(member))?;
+        Some(if reverse { self.len() - 1 - r } else { r })
+    }
+
+    /// The pair at 0-based `rank`.
+    pub fn by_rank(&self, rank: usize) -> Option<(Entry<'_>, f64)> {
+        let off = self.lp.seek(2 * rank as isize)?;
+        let s = self.lp.next(off)?;
+        Some((self.lp.get_at(off), entry_score(self.lp.get_at(s))))
+    }
+
+    /// Rank of the first pair whose score is in `r` (`zzlFirstInRange`).
+    pub fn first_in_score(&self, r: &ScoreRange) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let (i, (_, s)) = self.iter().enumerate().find(|(_, (_, s))| r.gte_min(*s))?;
+        r.lte_max(s).then_some(i)
+    }
+
+    /// Rank of the last pair whose score is in `r` (`zzlLastInRange`).
+    pub fn last_in_score(&self, r: &ScoreRange) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let n = self.len();
+        let (i, (_, s)) = self
+            .iter()
+            .rev()
+            .enumerate()
+            .find(|(_, (_, s))| r.lte_max(*s))?;
+        r.gte_min(s).then_some(n - 1 - i)
+    }
+
+    /// Rank of the first pair whose member is in `r`.
+    pub fn first_in_lex(&self, r: &LexRange<'_>) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let mut buf = [0u8; 24];
+        let (i, m) = self
+            .iter()
+            .enumerate()
+            .find(|(_, (m, _))| r.gte_min(m.as_bytes(&mut buf)))
+            .map(|(i, (m, _))| (i, m))?;
+        r.lte_max(m.as_bytes(&mut buf)).then_some(i)
+    }
+
+    /// Rank of the last pair whose member is in `r`.
+    pub fn last_in_lex(&self, r: &LexRange<'_>) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let n = self.len();
+        let mut buf = [0u8; 24];
+        let (i, m) = self
+            .iter()
+            .rev()
+            .enumerate()
+            .find(|(_, (m, _))| r.lte_max(m.as_bytes(&mut buf)))
+            .map(|(i, (m, _))| (i, m))?;
+        r.gte_min(m.as_bytes(&mut buf)).then_some(n - 1 - i)
+    }
+
+    /// Deletes the pairs with a score in `r`; how many went.
+    pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
+        match (self.first_in_score(r), self.last_in_score(r)) {
+            (Some(a), Some(b)) if a <= b => self.delete_range_by_rank(a, b),
+            _ => 0,
+        }
+    }
+
+    /// Deletes the pairs with a member in `r`.
+    pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
+        match (self.first_in_lex(r), self.last_in_lex(r)) {
+            (Some(a), Some(b)) if a <= b => self.delete_range_by_rank(a, b),
+            _ => 0,
+        }
+    }
+
+    /// Deletes 0-based ranks `start..=end` (clamped by the caller).
+    pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
+        if start > end {
+            return 0;
+        }
+        self.lp
+            .delete_range(2 * start as isize, 2 * (end - start + 1))
+            / 2
+    }
+
+    /// Converts to the skiplist encoding (`zsetConvert`).
+    pub fn to_zset(&self) -> ZSet {
+        let mut z = ZSet::new();
+        let mut buf = [0u8; 24];
+        for (m, s) in self.iter() {
+            z.insert(m.as_bytes(&mut buf), s);
+        }
+        z
+    }
+
+    /// Builds the listpack form of a skiplist-encoded set (`zsetConvert`
+    /// back, for `ZRANGESTORE` and friends and RDB).
+    pub fn from_zset(z: &ZSet) -> Self {
+        let mut out = ListpackZSet::new();
+        for (m, s) in z.list().iter() {
+            out.append_pair(m, s);
+        }
+        out
+    }
+
+    /// Inserts a member known to be absent at its sorted place
+    /// (`zzlInsert`): before the first pair with a greater score, or an
+    /// equal score and a greater member.
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        let mut buf = [0u8; 24];
+        let mut p = self.lp.first();
+        while let Some(m) = p {
+            let sp = self.lp.next(m).expect("score follows member");
+            let s = entry_score(self.lp.get_at(sp));
+            if s > score || (s == score && self.lp.get_at(m).as_bytes(&mut buf) > member) {
+                let at = self.lp.insert_at(m, member, super::listpack::Where::Before);
+                self.insert_score_after(at, score);
+                return;
+            }
+            p = self.lp.next(sp);
+        }
+        self.append_pair(member, score);
+    }
+
+    fn append_pair(&mut self, member: &[u8], score: f64) {
+        self.lp.push_back(member);
+        match score_repr(score) {
+            ScoreRepr::Int(v) => self.lp.push_back_int(v),
+            ScoreRepr::Text(b, n) => self.lp.push_back(&b[..n]),
+        }
+    }
+
+    fn insert_score_after(&mut self, member_off: usize, score: f64) {
+        let mut ibuf = [0u8; 24];
+        let text;
+        let bytes: &[u8] = match score_repr(score) {
+            ScoreRepr::Int(v) => crate::util::numbers::fmt_i64(v, &mut ibuf),
+            ScoreRepr::Text(b, n) => {
+                text = b;
+                &text[..n]
+            }
+        };
+        self.lp
+            .insert_at(member_off, bytes, super::listpack::Where::After);
+    }
+
+    fn delete_pair_at(&mut self, member_off: usize) {
+        let next = self.lp.delete_at(member_off).expect("score follows member");
+        self.lp.delete_at(next);
+    }
+}
+
+/// Iterator over a [`ListpackZSet`]'s (member, score) pairs.
+pub struct PairIter<'a> {
+    inner: super::listpack::Iter<'a>,
+}
+
+impl<'a> Iterator for PairIter<'a> {
+    type Item = (Entry<'a>, f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let m = self.inner.next()?;
+        let s = self.inner.next()?;
+        Some((m, entry_score(s)))
+    }
+}
+
+impl<'a> DoubleEndedIterator for PairIter<'a> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let s = self.inner.next_back()?;
+        let m = self.inner.next_back()?;
+        Some((m, entry_score(s)))
+    }
+}
+
 /// What [`ZSet::insert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Added {
@@ -1113,6 +1416,144 @@ mod tests {
                     assert_eq!(z.score(m), Some(*s));
                 }
                 check_invariants(&z);
+            }
+        }
+    }
+
+    #[test]
+    fn listpack_zset_matches_redis_bytes() {
+        // `ZADD z 1.5 a 3 b -0 c 1e20 d 4503599627370497 e 0.1 f -inf g` on
+        // redis-server 7.0.15, `DUMP z`, LZF payload inflated: 81 bytes.
+        let hex = concat!(
+            "510000000e00816702842d696e6605816302000181660293302e313030303030",
+            "30303030303030303030311481610283312e35048162020301816502f4010000",
+            "0000001000098164028531652b323006ff",
+        );
+        let redis: Vec<u8> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let mut z = ListpackZSet::new();
+        for (s, m) in [
+            (1.5, "a"),
+            (3.0, "b"),
+            (-0.0, "c"),
+            (1e20, "d"),
+            (4503599627370497.0, "e"),
+            (0.1, "f"),
+            (f64::NEG_INFINITY, "g"),
+        ] {
+            assert_eq!(z.insert(m.as_bytes(), s), Added::New);
+        }
+        assert_eq!(z.as_listpack().as_bytes(), &redis[..]);
+        assert_eq!(z.score(b"f"), Some(0.1));
+        assert_eq!(z.score(b"g"), Some(f64::NEG_INFINITY));
+        assert_eq!(z.rank(b"a", false), Some(3));
+        assert_eq!(z.rank(b"a", true), Some(3));
+        assert_eq!(z.len(), 7);
+    }
+
+    #[test]
+    fn listpack_zset_matches_skiplist_zset() {
+        let mut rng = XorShift::new(77);
+        let mut small = ListpackZSet::new();
+        let mut big = ZSet::with_rng(XorShift::new(1));
+        let member = |rng: &mut XorShift| -> Vec<u8> {
+            if rng.below(3) == 0 {
+                rng.below(30).to_string().into_bytes()
+            } else {
+                rand_member(rng)
+            }
+        };
+        for step in 0..5000 {
+            match rng.below(8) {
+                0..=3 => {
+                    let m = member(&mut rng);
+                    let s = if rng.below(4) == 0 {
+                        0.1 * rng.below(9) as f64
+                    } else {
+                        rand_score(&mut rng)
+                    };
+                    assert_eq!(small.insert(&m, s), big.insert(&m, s));
+                }
+                4 => {
+                    let m = member(&mut rng);
+                    assert_eq!(small.remove(&m), big.remove(&m));
+                }
+                5 => {
+                    let r = rand_range(&mut rng);
+                    let zsl = big.list();
+                    let rank_of = |x: NodeId| zsl.rank(zsl.score(x), zsl.member(x)) - 1;
+                    assert_eq!(
+                        small.first_in_score(&r),
+                        zsl.first_in_score(&r).map(rank_of)
+                    );
+                    assert_eq!(small.last_in_score(&r), zsl.last_in_score(&r).map(rank_of));
+                    if rng.below(5) == 0 {
+                        assert_eq!(
+                            small.delete_range_by_score(&r),
+                            big.delete_range_by_score(&r)
+                        );
+                    }
+                }
+                6 => {
+                    let n = small.len();
+                    if n > 0 {
+                        let a = rng.below(n as u64) as usize;
+                        let b = (a + rng.below(3) as usize).min(n - 1);
+                        let m = small.by_rank(a).unwrap().0.to_vec();
+                        assert_eq!(small.rank(&m, false), big.rank(&m, false));
+                        assert_eq!(small.rank(&m, true), big.rank(&m, true));
+                        if rng.below(4) == 0 {
+                            assert_eq!(
+                                small.delete_range_by_rank(a, b),
+                                big.delete_range_by_rank(a, b)
+                            );
+                        }
+                    }
+                }
+                _ => {
+                    // Lex queries are only meaningful on equal scores.
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let pa = rand_lex_bound(&mut rng, &mut a);
+                    let pb = rand_lex_bound(&mut rng, &mut b);
+                    let sa = [pa.as_bytes(), if "[(".contains(pa) { &a } else { b"" }].concat();
+                    let sb = [pb.as_bytes(), if "[(".contains(pb) { &b } else { b"" }].concat();
+                    let r = LexRange::parse(&sa, &sb).unwrap();
+                    let mut eq = ListpackZSet::new();
+                    let mut eqz = ZSet::new();
+                    let mut buf = [0u8; 24];
+                    for (m, _) in small.iter() {
+                        eq.insert(m.as_bytes(&mut buf), 7.0);
+                        eqz.insert(m.as_bytes(&mut buf), 7.0);
+                    }
+                    let zsl = eqz.list();
+                    let rank_of = |x: NodeId| zsl.rank(zsl.score(x), zsl.member(x)) - 1;
+                    assert_eq!(eq.first_in_lex(&r), zsl.first_in_lex(&r).map(rank_of));
+                    assert_eq!(eq.last_in_lex(&r), zsl.last_in_lex(&r).map(rank_of));
+                    assert_eq!(eq.delete_range_by_lex(&r), eqz.delete_range_by_lex(&r));
+                }
+            }
+            assert_eq!(small.len(), big.len(), "step {step}");
+            if step % 50 == 0 {
+                let a: Vec<(Vec<u8>, f64)> = small.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                let b: Vec<(Vec<u8>, f64)> =
+                    big.list().iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                assert_eq!(a, b, "step {step}");
+                let mut back: Vec<_> = small.iter().rev().map(|(m, s)| (m.to_vec(), s)).collect();
+                back.reverse();
+                assert_eq!(back, a);
+                assert_eq!(ListpackZSet::from_zset(&big), small);
+                let round: Vec<_> = small
+                    .to_zset()
+                    .list()
+                    .iter()
+                    .map(|(m, s)| (m.to_vec(), s))
+                    .collect();
+                assert_eq!(round, a);
+            }
+            if small.len() > 120 {
+                small = ListpackZSet::new();
+                big = ZSet::new();
             }
         }
     }
