@@ -789,7 +789,7 @@ impl ListpackZSet {
     /// Adopts a listpack (from RDB) holding member/score pairs in order.
     /// None if the entry count is odd.
     pub fn from_listpack(lp: Listpack) -> Option<Self> {
-        (lp.len() % 2 == 0).then_some(ListpackZSet { lp })
+        lp.len().is_multiple_of(2).then_some(ListpackZSet { lp })
     }
 
     pub fn as_listpack(&self) -> &Listpack {
