@@ -26,6 +26,44 @@ pub mod lzf;
 pub mod quicklist;
 pub mod skiplist;
 
+/// The allocation size jemalloc (Redis's allocator) would hand out for a
+/// request of `n` bytes: 8, then steps of 16 up to 128, then four classes
+/// per doubling (160, 192, 224, 256, 320, ...).
+///
+/// Our compact structures grow their buffers to the next class instead of
+/// to the exact size. Two reasons: Redis reallocs on every insert, which
+/// jemalloc absorbs for free within a class while the system allocator
+/// may copy every time; and Redis's `used_memory` counts these class sizes
+/// (`zmalloc_size`), so reserving them makes our figures Redis's figures.
+pub fn alloc_class(n: usize) -> usize {
+    if n <= 8 {
+        8
+    } else if n <= 128 {
+        n.div_ceil(16) * 16
+    } else {
+        let k = usize::BITS - 1 - (n - 1).leading_zeros();
+        let spacing = 1usize << (k - 2);
+        n.div_ceil(spacing) * spacing
+    }
+}
+
+/// Grows `buf` so that `extra` more bytes fit, to a jemalloc class.
+pub(crate) fn reserve_class(buf: &mut Vec<u8>, extra: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        buf.reserve_exact(alloc_class(need) - buf.len());
+    }
+}
+
+/// Gives back capacity beyond the class of the current length, as a
+/// shrinking `realloc` under jemalloc does.
+pub(crate) fn shrink_class(buf: &mut Vec<u8>) {
+    let want = alloc_class(buf.len());
+    if buf.capacity() > want {
+        buf.shrink_to(want);
+    }
+}
+
 /// Marsaglia's xorshift64*: the structures need cheap randomness (skiplist
 /// levels, SRANDMEMBER picks) and tests need a reproducible stream; neither
 /// needs cryptographic quality, so no crate.
@@ -63,5 +101,22 @@ impl XorShift {
     /// Uniform-enough value in `0..n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alloc_class;
+
+    #[test]
+    fn jemalloc_classes() {
+        let got: Vec<usize> = [1, 8, 9, 16, 17, 100, 128, 129, 207, 257, 4097, 8193]
+            .iter()
+            .map(|&n| alloc_class(n))
+            .collect();
+        assert_eq!(
+            got,
+            [8, 8, 16, 16, 32, 112, 128, 160, 224, 320, 5120, 10240]
+        );
     }
 }
