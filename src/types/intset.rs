@@ -310,6 +310,26 @@ mod tests {
     }
 
     #[test]
+    fn from_bytes_never_panics_on_garbage() {
+        let mut rng = XorShift::new(9);
+        for _ in 0..20000 {
+            let n = rng.below(40) as usize;
+            let mut b: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8 & 0x0f).collect();
+            if n >= 8 && rng.below(2) == 0 {
+                let enc = [2u32, 4, 8][rng.below(3) as usize];
+                b[0..4].copy_from_slice(&enc.to_le_bytes());
+                let len = (n - 8) / enc as usize;
+                b[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+                b.truncate(8 + len * enc as usize);
+            }
+            if let Some(s) = IntSet::from_bytes(b) {
+                let v: Vec<i64> = s.iter().collect();
+                assert!(v.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    }
+
+    #[test]
     fn random_operations_match_btreeset() {
         let mut rng = XorShift::new(42);
         let mut s = IntSet::new();

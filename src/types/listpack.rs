@@ -876,6 +876,45 @@ mod tests {
         assert!(Listpack::from_bytes(short).is_none());
     }
 
+    #[test]
+    fn from_bytes_never_panics_on_garbage() {
+        let mut rng = XorShift::new(0xBAD);
+        let mut accepted = 0;
+        for round in 0..20000 {
+            let mut buf = if round % 2 == 0 {
+                // A valid listpack with a few bytes damaged.
+                let mut lp = Listpack::new();
+                for _ in 0..rng.below(6) {
+                    lp.push_back(&random_value(&mut rng)[..]);
+                }
+                let mut b = lp.as_bytes().to_vec();
+                for _ in 0..1 + rng.below(3) {
+                    let i = rng.below(b.len() as u64) as usize;
+                    b[i] = rng.next_u64() as u8;
+                }
+                b
+            } else {
+                let n = 7 + rng.below(40) as usize;
+                let mut b: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+                b[0..4].copy_from_slice(&(n as u32).to_le_bytes());
+                b[n - 1] = 0xFF;
+                b
+            };
+            if rng.below(10) == 0 {
+                buf.truncate(rng.below(buf.len() as u64) as usize);
+            }
+            if let Some(lp) = Listpack::from_bytes(buf) {
+                accepted += 1;
+                let fwd: Vec<Vec<u8>> = lp.iter().map(|e| e.to_vec()).collect();
+                let mut back: Vec<Vec<u8>> = lp.iter().rev().map(|e| e.to_vec()).collect();
+                back.reverse();
+                assert_eq!(fwd, back);
+                assert_eq!(fwd.len(), lp.len());
+            }
+        }
+        assert!(accepted > 100, "the generator should also make valid ones");
+    }
+
     fn random_value(rng: &mut XorShift) -> Vec<u8> {
         match rng.below(6) {
             0 => rng.below(300).to_string().into_bytes(),

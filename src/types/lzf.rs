@@ -175,6 +175,19 @@ mod tests {
     }
 
     #[test]
+    fn decompress_never_panics_on_garbage() {
+        let mut rng = XorShift::new(11);
+        for _ in 0..20000 {
+            let n = rng.below(64) as usize;
+            let input: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+            let out_len = rng.below(300) as usize;
+            if let Some(out) = decompress(&input, out_len) {
+                assert_eq!(out.len(), out_len);
+            }
+        }
+    }
+
+    #[test]
     fn repetitive_data_shrinks() {
         let data = b"hello world ".repeat(500);
         let c = compress(&data, data.len()).unwrap();

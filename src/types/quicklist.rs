@@ -604,6 +604,20 @@ impl Quicklist {
         }
     }
 
+    /// Index of the first element equal to `v` (`LINSERT`'s pivot search).
+    pub fn position(&self, v: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        let mut found = false;
+        self.for_each(0, false, |e| {
+            found = e.eq_bytes(v);
+            if !found {
+                i += 1;
+            }
+            !found
+        });
+        found.then_some(i)
+    }
+
     /// Copies of all elements, head to tail (convenient, allocating).
     pub fn to_vec(&self) -> Vec<Item> {
         let mut v = Vec::with_capacity(self.count);
@@ -828,6 +842,28 @@ mod tests {
     }
 
     #[test]
+    fn nodes_round_trip_through_append_listpack() {
+        let mut ql = Quicklist::new(-1, 1);
+        for i in 0..3000 {
+            ql.push_back(format!("v{}", i % 37).as_bytes());
+        }
+        assert!(ql.compressed_nodes() > 0);
+        let mut copy = Quicklist::new(-1, 1);
+        for n in ql.nodes() {
+            let bytes = match n {
+                NodeView::Raw(b) => b.to_vec(),
+                NodeView::Lzf(z, sz) => lzf::decompress(z, sz).unwrap(),
+            };
+            copy.append_listpack(Listpack::from_bytes(bytes).unwrap());
+        }
+        assert_eq!(copy.to_vec(), ql.to_vec());
+        assert_eq!(copy.node_count(), ql.node_count());
+        assert_eq!(copy.position(b"v36"), Some(36));
+        assert_eq!(copy.position(b"v37"), None);
+        assert_eq!(Quicklist::default().position(b"x"), None);
+    }
+
+    #[test]
     fn lrem_semantics() {
         let mut ql = Quicklist::new(3, 0);
         for v in ["a", "b", "a", "c", "a", "1", "a"] {
@@ -891,14 +927,7 @@ mod tests {
                         let piv = model[r.below(n as u64) as usize].clone();
                         let after = r.below(2) == 0;
                         let v = val(&mut r);
-                        let mut j = 0;
-                        ql.for_each(0, false, |e| {
-                            if e.eq_bytes(&piv) {
-                                return false;
-                            }
-                            j += 1;
-                            true
-                        });
+                        let j = ql.position(&piv).expect("pivot is in the list");
                         assert_eq!(model.iter().position(|m| *m == piv), Some(j));
                         ql.insert(j, &v, after);
                         model.insert(if after { j + 1 } else { j }, v);
