@@ -120,3 +120,61 @@ mod tests {
         );
     }
 }
+
+/// Rough speed figures, run by hand with
+/// `cargo test --release --lib types::bench -- --ignored --nocapture`.
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn speeds() {
+        let n = 1_000_000;
+        let t = Instant::now();
+        let mut ql = quicklist::Quicklist::default();
+        for i in 0..n {
+            ql.push_back(format!("value:{}", i % 1000).as_bytes());
+        }
+        let push = t.elapsed();
+        let t = Instant::now();
+        while ql.pop_front().is_some() {}
+        eprintln!(
+            "quicklist: {n} push_back {:?} ({:.0} ns each), pop_front all {:?}",
+            push,
+            push.as_nanos() as f64 / n as f64,
+            t.elapsed()
+        );
+        let mut rng = XorShift::new(1);
+        let m = 200_000;
+        let t = Instant::now();
+        let mut z = skiplist::ZSet::new();
+        for i in 0..m {
+            z.insert(format!("member:{i}").as_bytes(), rng.below(1_000_000) as f64);
+        }
+        let ins = t.elapsed();
+        let t = Instant::now();
+        let mut total = 0;
+        for i in (0..m).step_by(7) {
+            total += z.rank(format!("member:{i}").as_bytes(), false).unwrap_or(0);
+        }
+        eprintln!(
+            "zset: {m} inserts {:?} ({:.0} ns each), {} ranks {:?} (sum {total}), {} bytes",
+            ins,
+            ins.as_nanos() as f64 / m as f64,
+            m / 7,
+            t.elapsed(),
+            z.bytes()
+        );
+        let t = Instant::now();
+        let mut s = intset::IntSet::new();
+        for i in 0..512 * 200 {
+            if s.len() == 512 {
+                s = intset::IntSet::new();
+            }
+            s.insert((rng.next_u64() % 100_000) as i64);
+        }
+        eprintln!("intset: 102400 inserts into sets of <= 512: {:?}", t.elapsed());
+    }
+}

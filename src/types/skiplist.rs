@@ -1,6 +1,7 @@
 //! # Skiplist and ZSet: the sorted set once it outgrows a listpack
 //!
-//! Corresponds to the `zsl*` half of Redis's `t_zset.c`. A sorted set with
+//! Corresponds to the data structures of Redis's `t_zset.c`: the `zsl*`
+//! skiplist and the `zzl*` listpack encoding. A sorted set with
 //! more than `zset-max-listpack-entries` (128) members, or a member longer
 //! than `zset-max-listpack-value` (64), is kept as two structures over the
 //! same members: a hash table from member to score, for `ZSCORE` and for
@@ -35,8 +36,10 @@
 //! - slots are contiguous, which helps the cache on scans.
 //!
 //! The price: at most 2^32 - 2 members per sorted set, and a slot vacated by
-//! a delete is not returned to the allocator until the set is dropped or
-//! [`SkipList::shrink`] compacts it (Redis frees each node at once).
+//! a delete (its member and levels are freed at once, the slot's fixed 48
+//! bytes are not) waits in the free list for the next insert. [`ZSet`]
+//! compacts the arena with [`SkipList::shrink`] once vacated slots
+//! outnumber live ones, so a set that shrinks gives its memory back too.
 //! Index 0 is the header node, `NIL` (u32::MAX) is the null link.
 //!
 //! ## The small encoding
@@ -45,7 +48,7 @@
 //! the `zzl*` functions of `t_zset.c`). A score that is an integer within
 //! ±2^62 is stored as a listpack integer (`double2ll`), any other as its
 //! `%.17g` text, exactly as Redis 7.0 writes it; so `ZADD z 1 a` costs
-//! 2 + 2 bytes per pair after the listpack's 7.
+//! 3 + 2 bytes for the pair after the listpack's 7.
 //!
 //! [`ZSet`] pairs the skiplist with a std `HashMap` from member to score.
 //! Redis's dict and skiplist share one sds per member; ours hold a copy
@@ -1104,7 +1107,17 @@ impl ZSet {
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let score = self.dict.remove(member)?;
         self.zsl.delete(score, member);
+        self.compact();
         Some(score)
+    }
+
+    /// Gives arena slots back once vacated ones outnumber live ones; the
+    /// re-insertion this costs is paid for by the deletes that vacated them.
+    fn compact(&mut self) {
+        if self.zsl.free.len() > 64 && self.zsl.free.len() > self.zsl.len() {
+            self.zsl.shrink();
+            self.dict.shrink_to_fit();
+        }
     }
 
     /// 0-based rank from the lowest score (`ZRANK`); `reverse` from the
@@ -1118,24 +1131,30 @@ impl ZSet {
 
     pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
         let dict = &mut self.dict;
-        self.zsl.delete_range_by_score(r, |m, _| {
+        let n = self.zsl.delete_range_by_score(r, |m, _| {
             dict.remove(&m);
-        })
+        });
+        self.compact();
+        n
     }
 
     pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
         let dict = &mut self.dict;
-        self.zsl.delete_range_by_lex(r, |m, _| {
+        let n = self.zsl.delete_range_by_lex(r, |m, _| {
             dict.remove(&m);
-        })
+        });
+        self.compact();
+        n
     }
 
     /// Deletes 0-based ranks `start..=end` (already clamped by the caller).
     pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
         let dict = &mut self.dict;
-        self.zsl.delete_range_by_rank(start + 1, end + 1, |m, _| {
+        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |m, _| {
             dict.remove(&m);
-        })
+        });
+        self.compact();
+        n
     }
 
     /// Approximate bytes held (dict slots and keys, plus the skiplist).
@@ -1556,6 +1575,26 @@ mod tests {
                 big = ZSet::new();
             }
         }
+    }
+
+    #[test]
+    fn arena_is_compacted_after_mass_deletes() {
+        let mut z = ZSet::with_rng(XorShift::new(3));
+        for i in 0..1000 {
+            z.insert(format!("m{i}").as_bytes(), i as f64);
+        }
+        let full = z.bytes();
+        let r = ScoreRange {
+            min: 0.0,
+            max: 899.0,
+            minex: false,
+            maxex: false,
+        };
+        assert_eq!(z.delete_range_by_score(&r), 900);
+        assert!(z.zsl.free.is_empty(), "compacted");
+        assert!(z.bytes() < full / 4, "{} of {}", z.bytes(), full);
+        assert_eq!(z.rank(b"m950", false), Some(50));
+        check_invariants(&z);
     }
 
     #[test]
