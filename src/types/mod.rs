@@ -151,7 +151,10 @@ mod bench {
         let t = Instant::now();
         let mut z = skiplist::ZSet::new();
         for i in 0..m {
-            z.insert(format!("member:{i}").as_bytes(), rng.below(1_000_000) as f64);
+            z.insert(
+                format!("member:{i}").as_bytes(),
+                rng.below(1_000_000) as f64,
+            );
         }
         let ins = t.elapsed();
         let t = Instant::now();
@@ -169,12 +172,15 @@ mod bench {
         );
         let t = Instant::now();
         let mut s = intset::IntSet::new();
-        for i in 0..512 * 200 {
+        for _ in 0..512 * 200 {
             if s.len() == 512 {
                 s = intset::IntSet::new();
             }
             s.insert((rng.next_u64() % 100_000) as i64);
         }
-        eprintln!("intset: 102400 inserts into sets of <= 512: {:?}", t.elapsed());
+        eprintln!(
+            "intset: 102400 inserts into sets of <= 512: {:?}",
+            t.elapsed()
+        );
     }
 }
