@@ -31,11 +31,13 @@
 //! each step) or `unsafe`. We keep nodes in one `Vec` and link them by
 //! `u32` index, with a free list of vacated slots reused by later inserts:
 //! - safe code only, and a bad index is a panic, never memory corruption;
-//! - a link costs 4 bytes instead of 8, and so does its span; we spend the
-//!   8 bytes saved caching the score of the node linked to, so a search
-//!   step does not visit the next node unless the scores tie (a level is
-//!   16 bytes, as in Redis); level 0 lives inline in the node's slot, so
-//!   three nodes in four need no allocation besides their member;
+//! - the links of all nodes live in a second arena, a pool of `Level`s,
+//!   `height` consecutive ones per node; a link caches the score of the
+//!   node it points to and where that node's links start, so a search
+//!   step reads one `Level` (24 bytes) and never the node itself unless
+//!   the scores tie: one cache miss per step, where Redis's pointer chase
+//!   takes one for the next node and a second for its member on a tie;
+//! - no allocation per node besides its member;
 //! - slots are contiguous, which helps the cache on scans.
 //!
 //! The price: at most 2^32 - 2 members per sorted set, and a slot vacated by
@@ -72,15 +74,17 @@ const HEAD: u32 = 0;
 /// Index of a node in the arena; valid until that node is deleted.
 pub type NodeId = u32;
 
-/// One forward link. It also caches the score of the node it points to:
-/// a search compares against the next node's score at every step, and
-/// reading it here saves touching that node's slot (a cache miss on a
-/// large set) unless the scores tie and the members must be compared.
+/// One forward link, with two caches of the node it points to: its score
+/// and where its own links start in the pool. A search step compares
+/// against the next node's score and then continues from that node's
+/// links, so it reads one `Level` and never the node itself (unless the
+/// scores tie and members must be compared).
 #[derive(Debug, Clone, Copy)]
 struct Level {
     forward: u32,
     span: u32,
     score: f64,
+    fwd_base: u32,
 }
 
 impl Level {
@@ -88,47 +92,8 @@ impl Level {
         forward: NIL,
         span: 0,
         score: 0.0,
+        fwd_base: 0,
     };
-}
-
-/// A node's links: level 0 inline in the node's slot (three nodes in four
-/// have no other level, so they need no allocation for links), the rest
-/// in a boxed slice.
-#[derive(Debug)]
-struct Levels {
-    first: Level,
-    rest: Box<[Level]>,
-}
-
-impl Levels {
-    fn new(n: usize) -> Self {
-        Levels {
-            first: Level::NONE,
-            rest: vec![Level::NONE; n.saturating_sub(1)].into_boxed_slice(),
-        }
-    }
-}
-
-impl std::ops::Index<usize> for Levels {
-    type Output = Level;
-
-    fn index(&self, i: usize) -> &Level {
-        if i == 0 {
-            &self.first
-        } else {
-            &self.rest[i - 1]
-        }
-    }
-}
-
-impl std::ops::IndexMut<usize> for Levels {
-    fn index_mut(&mut self, i: usize) -> &mut Level {
-        if i == 0 {
-            &mut self.first
-        } else {
-            &mut self.rest[i - 1]
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -136,7 +101,9 @@ struct Node {
     ele: Box<[u8]>,
     score: f64,
     backward: u32,
-    level: Levels,
+    /// This node's links are `pool[base..base + height]`.
+    base: u32,
+    height: u32,
 }
 
 /// A score interval, `zrangespec`: `(1` is `min = 1, minex = true`.
@@ -252,6 +219,10 @@ impl<'a> LexRange<'a> {
 pub struct SkipList {
     nodes: Vec<Node>,
     free: Vec<u32>,
+    /// Every node's links, `height` consecutive entries per node.
+    pool: Vec<Level>,
+    /// Vacated link blocks by height, reused by nodes of that height.
+    free_blocks: Vec<Vec<u32>>,
     tail: u32,
     length: usize,
     level: usize,
@@ -275,11 +246,14 @@ impl SkipList {
             ele: Box::default(),
             score: 0.0,
             backward: NIL,
-            level: Levels::new(MAX_LEVEL),
+            base: 0,
+            height: MAX_LEVEL as u32,
         };
         SkipList {
             nodes: vec![head],
             free: Vec::new(),
+            pool: vec![Level::NONE; MAX_LEVEL],
+            free_blocks: vec![Vec::new(); MAX_LEVEL + 1],
             tail: NIL,
             length: 0,
             level: 1,
@@ -303,7 +277,7 @@ impl SkipList {
     // ---- node access ---------------------------------------------------
 
     pub fn first(&self) -> Option<NodeId> {
-        link(self.nodes[HEAD as usize].level[0].forward)
+        link(self.pool[self.nodes[HEAD as usize].base as usize].forward)
     }
 
     pub fn last(&self) -> Option<NodeId> {
@@ -311,7 +285,7 @@ impl SkipList {
     }
 
     pub fn next(&self, id: NodeId) -> Option<NodeId> {
-        link(self.node(id).level[0].forward)
+        link(self.pool[self.node(id).base as usize].forward)
     }
 
     pub fn prev(&self, id: NodeId) -> Option<NodeId> {
@@ -345,13 +319,15 @@ impl SkipList {
         let mut update = [HEAD; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
-                let l = self.nodes[x as usize].level[i];
+                let l = self.pool[xb + i];
                 if self.before(&l, score, &ele) {
                     rank[i] += l.span;
                     x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -363,31 +339,32 @@ impl SkipList {
             for i in self.level..lvl {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.nodes[HEAD as usize].level[i].span = self.length as u32;
+                self.pool[self.nodes[HEAD as usize].base as usize + i].span = self.length as u32;
             }
             self.level = lvl;
         }
         let id = self.alloc(ele, score, lvl);
+        let idb = self.nodes[id as usize].base;
         for i in 0..lvl {
-            let u = update[i] as usize;
-            let ul = self.nodes[u].level[i];
+            let ub = self.nodes[update[i] as usize].base as usize + i;
+            let ul = self.pool[ub];
             let gap = rank[0] - rank[i];
-            self.nodes[id as usize].level[i] = Level {
-                forward: ul.forward,
+            self.pool[idb as usize + i] = Level {
                 span: ul.span - gap,
-                score: ul.score,
+                ..ul
             };
-            self.nodes[u].level[i] = Level {
+            self.pool[ub] = Level {
                 forward: id,
                 span: gap + 1,
                 score,
+                fwd_base: idb,
             };
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.nodes[u as usize].level[i].span += 1;
+            self.pool[self.nodes[u as usize].base as usize + i].span += 1;
         }
         self.nodes[id as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
-        match self.nodes[id as usize].level[0].forward {
+        match self.pool[self.nodes[id as usize].base as usize].forward {
             NIL => self.tail = id,
             f => self.nodes[f as usize].backward = id,
         }
@@ -398,7 +375,7 @@ impl SkipList {
     /// Deletes (score, member); returns the member's bytes if it was there.
     pub fn delete(&mut self, score: f64, ele: &[u8]) -> Option<Box<[u8]>> {
         let update = self.path_to(score, ele);
-        let x = self.nodes[update[0] as usize].level[0].forward;
+        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
         if x != NIL && self.nodes[x as usize].score == score && *self.nodes[x as usize].ele == *ele
         {
             self.unlink(x, &update);
@@ -412,19 +389,19 @@ impl SkipList {
     /// still bracket it (`zslUpdateScore`). The member must be present.
     pub fn update_score(&mut self, cur: f64, ele: &[u8], new: f64) -> NodeId {
         let update = self.path_to(cur, ele);
-        let x = self.nodes[update[0] as usize].level[0].forward;
+        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
         assert!(
             x != NIL && self.nodes[x as usize].score == cur && *self.nodes[x as usize].ele == *ele,
             "zsl update_score: member not found"
         );
         let n = &self.nodes[x as usize];
         let back_ok = n.backward == NIL || self.nodes[n.backward as usize].score < new;
-        let fwd = n.level[0].forward;
+        let fwd = self.pool[n.base as usize].forward;
         let fwd_ok = fwd == NIL || self.nodes[fwd as usize].score > new;
         if back_ok && fwd_ok {
             self.nodes[x as usize].score = new;
             for (i, &u) in update.iter().enumerate().take(self.level) {
-                let l = &mut self.nodes[u as usize].level[i];
+                let l = &mut self.pool[self.nodes[u as usize].base as usize + i];
                 if l.forward == x {
                     l.score = new;
                 }
@@ -440,15 +417,17 @@ impl SkipList {
     pub fn rank(&self, score: f64, ele: &[u8]) -> usize {
         let mut rank = 0usize;
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].level[i];
+                let l = self.pool[xb + i];
                 if l.forward != NIL
                     && (l.score < score
                         || (l.score == score && *self.nodes[l.forward as usize].ele <= *ele))
                 {
                     rank += l.span as usize;
                     x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -467,12 +446,14 @@ impl SkipList {
         }
         let mut traversed = 0usize;
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].level[i];
+                let l = self.pool[xb + i];
                 if l.forward != NIL && traversed + l.span as usize <= rank {
                     traversed += l.span as usize;
                     x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -501,7 +482,7 @@ impl SkipList {
             return None;
         }
         let x = self.descend(|n| !r.gte_min(n.score));
-        let x = self.nodes[x as usize].level[0].forward;
+        let x = self.pool[self.nodes[x as usize].base as usize].forward;
         (x != NIL && r.lte_max(self.score(x))).then_some(x)
     }
 
@@ -532,7 +513,7 @@ impl SkipList {
             return None;
         }
         let x = self.descend(|n| !r.gte_min(&n.ele));
-        let x = self.nodes[x as usize].level[0].forward;
+        let x = self.pool[self.nodes[x as usize].base as usize].forward;
         (x != NIL && r.lte_max(self.member(x))).then_some(x)
     }
 
@@ -576,12 +557,14 @@ impl SkipList {
         let mut update = [HEAD; MAX_LEVEL];
         let mut traversed = 0usize;
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].level[i];
+                let l = self.pool[xb + i];
                 if l.forward != NIL && traversed + (l.span as usize) < start {
                     traversed += l.span as usize;
                     x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -589,10 +572,10 @@ impl SkipList {
             update[i] = x;
         }
         traversed += 1;
-        let mut x = self.nodes[x as usize].level[0].forward;
+        let mut x = self.pool[self.nodes[x as usize].base as usize].forward;
         let mut n = 0;
         while x != NIL && traversed <= end {
-            let next = self.nodes[x as usize].level[0].forward;
+            let next = self.pool[self.nodes[x as usize].base as usize].forward;
             let score = self.nodes[x as usize].score;
             self.unlink(x, &update);
             removed(self.release(x), score);
@@ -607,10 +590,12 @@ impl SkipList {
     pub fn bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.free.capacity() * 4
+            + self.nodes.iter().map(|n| n.ele.len()).sum::<usize>()
+            + self.pool.capacity() * std::mem::size_of::<Level>()
             + self
-                .nodes
+                .free_blocks
                 .iter()
-                .map(|n| n.ele.len() + n.level.rest.len() * std::mem::size_of::<Level>())
+                .map(|b| b.capacity() * 4)
                 .sum::<usize>()
     }
 
@@ -622,13 +607,14 @@ impl SkipList {
         }
         let mut fresh = SkipList::with_rng(self.rng.clone());
         let old = std::mem::take(&mut self.nodes);
-        let mut id = link(old[HEAD as usize].level[0].forward);
+        let pool = std::mem::take(&mut self.pool);
+        let mut id = link(pool[old[HEAD as usize].base as usize].forward);
         let mut nodes: Vec<Option<Node>> = old.into_iter().map(Some).collect();
         // Re-inserting in order keeps each node's own height random, not
         // its former one; the shape stays a valid skiplist either way.
         while let Some(i) = id {
             let n = nodes[i as usize].take().expect("linked node");
-            id = link(n.level[0].forward);
+            id = link(pool[n.base as usize].forward);
             fresh.insert(n.score, n.ele);
         }
         *self = fresh;
@@ -652,11 +638,13 @@ impl SkipList {
     fn path_to(&self, score: f64, ele: &[u8]) -> [u32; MAX_LEVEL] {
         let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].level[i];
+                let l = self.pool[xb + i];
                 if self.before(&l, score, ele) {
                     x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -671,11 +659,13 @@ impl SkipList {
     fn path_while(&self, go: impl Fn(&Node) -> bool) -> [u32; MAX_LEVEL] {
         let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
+        let mut xb = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let f = self.nodes[x as usize].level[i].forward;
-                if f != NIL && go(&self.nodes[f as usize]) {
-                    x = f;
+                let l = self.pool[xb + i];
+                if l.forward != NIL && go(&self.nodes[l.forward as usize]) {
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
                 } else {
                     break;
                 }
@@ -696,10 +686,10 @@ impl SkipList {
         keep_going: impl Fn(&Node) -> bool,
         mut removed: impl FnMut(Box<[u8]>, f64),
     ) -> usize {
-        let mut x = self.nodes[update[0] as usize].level[0].forward;
+        let mut x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
         let mut n = 0;
         while x != NIL && keep_going(&self.nodes[x as usize]) {
-            let next = self.nodes[x as usize].level[0].forward;
+            let next = self.pool[self.nodes[x as usize].base as usize].forward;
             let score = self.nodes[x as usize].score;
             self.unlink(x, &update);
             removed(self.release(x), score);
@@ -714,33 +704,46 @@ impl SkipList {
     fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let u = u as usize;
-            if self.nodes[u].level[i].forward == x {
-                let xl = self.nodes[x as usize].level[i];
-                self.nodes[u].level[i].span += xl.span;
-                self.nodes[u].level[i].span -= 1;
-                self.nodes[u].level[i].forward = xl.forward;
-                self.nodes[u].level[i].score = xl.score;
+            if self.pool[self.nodes[u].base as usize + i].forward == x {
+                let xl = self.pool[self.nodes[x as usize].base as usize + i];
+                self.pool[self.nodes[u].base as usize + i].span += xl.span;
+                self.pool[self.nodes[u].base as usize + i].span -= 1;
+                self.pool[self.nodes[u].base as usize + i].forward = xl.forward;
+                self.pool[self.nodes[u].base as usize + i].score = xl.score;
+                self.pool[self.nodes[u].base as usize + i].fwd_base = xl.fwd_base;
             } else {
-                self.nodes[u].level[i].span -= 1;
+                self.pool[self.nodes[u].base as usize + i].span -= 1;
             }
         }
         let back = self.nodes[x as usize].backward;
-        match self.nodes[x as usize].level[0].forward {
+        match self.pool[self.nodes[x as usize].base as usize].forward {
             NIL => self.tail = back,
             f => self.nodes[f as usize].backward = back,
         }
-        while self.level > 1 && self.nodes[HEAD as usize].level[self.level - 1].forward == NIL {
+        while self.level > 1
+            && self.pool[self.nodes[HEAD as usize].base as usize + self.level - 1].forward == NIL
+        {
             self.level -= 1;
         }
         self.length -= 1;
     }
 
     fn alloc(&mut self, ele: Box<[u8]>, score: f64, lvl: usize) -> u32 {
+        let base = match self.free_blocks[lvl].pop() {
+            Some(b) => b,
+            None => {
+                let b = self.pool.len();
+                assert!(b + lvl < NIL as usize, "zsl: link pool full");
+                self.pool.resize(b + lvl, Level::NONE);
+                b as u32
+            }
+        };
         let node = Node {
             ele,
             score,
             backward: NIL,
-            level: Levels::new(lvl),
+            base,
+            height: lvl as u32,
         };
         match self.free.pop() {
             Some(id) => {
@@ -759,7 +762,8 @@ impl SkipList {
     /// Frees an unlinked node's slot, handing back its member.
     fn release(&mut self, x: u32) -> Box<[u8]> {
         let n = &mut self.nodes[x as usize];
-        n.level = Levels::new(1);
+        self.free_blocks[n.height as usize].push(n.base);
+        n.height = 0;
         self.free.push(x);
         std::mem::take(&mut n.ele)
     }
@@ -1267,7 +1271,7 @@ mod tests {
             let mut x = HEAD;
             let mut rank = 0usize;
             loop {
-                let l = zsl.nodes[x as usize].level[i];
+                let l = zsl.pool[zsl.nodes[x as usize].base as usize + i];
                 if l.forward == NIL {
                     break;
                 }
@@ -1275,6 +1279,7 @@ mod tests {
                 let f = l.forward;
                 assert_eq!(zsl.by_rank(rank), Some(f), "level {i}");
                 assert_eq!(l.score.to_bits(), zsl.nodes[f as usize].score.to_bits());
+                assert_eq!(l.fwd_base, zsl.nodes[f as usize].base);
                 x = f;
             }
         }
@@ -1282,7 +1287,7 @@ mod tests {
         let mut back: Vec<_> = zsl.iter().rev().map(|(m, s)| (m.to_vec(), s)).collect();
         back.reverse();
         assert_eq!(fwd, back);
-        assert!(zsl.level == 1 || zsl.nodes[0].level[zsl.level - 1].forward != NIL);
+        assert!(zsl.level == 1 || zsl.pool[zsl.level - 1].forward != NIL);
     }
 
     fn rand_member(rng: &mut XorShift) -> Vec<u8> {
@@ -1670,7 +1675,7 @@ mod tests {
         for i in 0..n {
             zsl.insert(i as f64, Box::from(&b"m"[..]));
         }
-        let links: usize = zsl.nodes[1..].iter().map(|x| 1 + x.level.rest.len()).sum();
+        let links: usize = zsl.nodes[1..].iter().map(|x| x.height as usize).sum();
         let avg = links as f64 / n as f64;
         assert!((1.28..1.39).contains(&avg), "average levels {avg}");
         assert!(zsl.levels() >= 6 && zsl.levels() <= 12);
