@@ -11,6 +11,7 @@
 //! | [`listpack::Listpack`] | `listpack.c` | small hashes and sorted sets (`listpack`), quicklist nodes |
 //! | [`intset::IntSet`] | `intset.c` | sets of integers (`intset`) |
 //! | [`quicklist::Quicklist`] | `quicklist.c` | lists (`quicklist`) |
+//! | [`skiplist::ListpackZSet`] | `t_zset.c` (`zzl*`) | small sorted sets (`listpack`) |
 //! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
 //! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
 //!

@@ -27,7 +27,7 @@
 //! half-empty nodes.
 //!
 //! `list-compress-depth` keeps that many nodes at each end raw and
-//! compresses the others with [`lzf`](super::lzf): lists used as queues
+//! compresses the others with [`lzf`]: lists used as queues
 //! only touch their ends, so the middle can sit compressed. As in Redis, a
 //! node under 48 bytes is not compressed, nor one that would shrink by less
 //! than 8 bytes.
