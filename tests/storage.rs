@@ -354,25 +354,34 @@ fn expiry_lag_and_ping_latency_one_million_keys() {
     reader.join().expect("loader");
     deadlines.sort();
     let loaded = int_reply(&r.cmd(&[b"DBSIZE"]));
-    println!("loaded {loaded} keys");
+    let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", srv.pid()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    println!(
+        "loaded {loaded} volatile keys; server RSS {} MB, {} B per key",
+        rss_kb / 1024,
+        rss_kb * 1024 / loaded.max(1) as u64
+    );
     // A pinger measures worst latency while the monitor samples DBSIZE.
     let port = srv.port;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let pinger = std::thread::spawn(move || {
         let mut p = Raw::connect(port);
-        let mut worst = Duration::ZERO;
-        let mut n = 0u64;
+        let mut lat = Vec::new();
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             let t = Instant::now();
             p.send(b"PING\r\n");
             let rep = p.read_reply();
             assert_eq!(rep, b"+PONG\r\n");
-            worst = worst.max(t.elapsed());
-            n += 1;
+            lat.push(t.elapsed());
             std::thread::sleep(Duration::from_millis(1));
         }
-        (worst, n)
+        lat.sort();
+        lat
     });
     let mut worst_lag_ms = 0i64;
     loop {
@@ -394,11 +403,17 @@ fn expiry_lag_and_ping_latency_one_million_keys() {
         std::thread::sleep(Duration::from_millis(20));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (worst_ping, pings) = pinger.join().expect("pinger");
+    let lat = pinger.join().expect("pinger");
+    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
     let expired = info_field(&mut r, "expired_keys");
+    // On a shared machine the worst PING is mostly the OS scheduler; the
+    // percentiles say more about the server.
     println!(
-        "expiry: worst lag behind deadline ≈ {worst_lag_ms} ms; PING worst {:?} over {pings} pings; expired_keys {expired:?}",
-        worst_ping
+        "expiry: worst lag behind deadline ≈ {worst_lag_ms} ms; PING over {} pings: p99 {:?}, p99.9 {:?}, max {:?}; expired_keys {expired:?}",
+        lat.len(),
+        pct(0.99),
+        pct(0.999),
+        pct(1.0)
     );
     assert!(worst_lag_ms < 1000);
 }
