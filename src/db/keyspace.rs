@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use super::dict::{hash_key, Dict, DictStats, EntryRef, LRU_MASK};
 use super::object::Value;
-use crate::server::timer::Wheel;
+use crate::server::timer::{Step, Wheel};
 
 /// The 24-bit LRU clock for `now_ms` (Redis's `LRU_CLOCK()`).
 #[inline]
@@ -373,13 +373,21 @@ impl Db {
     pub fn active_expire(&mut self, now: i64, deadline: Instant) -> ExpireRun {
         let mut run = ExpireRun::default();
         let wnow = wheel_time(now);
+        let mut steps = 0u32;
         loop {
-            if run.checked % 16 == 15 && Instant::now() >= deadline {
+            steps += 1;
+            if steps.is_multiple_of(16) && Instant::now() >= deadline {
                 run.timed_out = self.expiry_due(now);
                 break;
             }
-            let Some((_, h)) = self.wheel.poll(wnow) else {
-                break;
+            let h = match self.wheel.poll_step(wnow) {
+                Step::Fired(_, h) => h,
+                // Cascading moves up to 512 entries: worth a clock check.
+                Step::Working => {
+                    steps = 15;
+                    continue;
+                }
+                Step::Idle => break,
             };
             run.checked += 1;
             let mut reschedule: Option<i64> = None;

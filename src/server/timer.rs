@@ -21,9 +21,13 @@
 //!   re-inserted one level down (cascading); each entry cascades at most
 //!   once per level.
 //!
-//! This layout is tokio's timer wheel; the code is our own. `poll` hands out
-//! one due entry at a time so the caller can stop when its time budget is
-//! spent: entries already taken out of a slot wait in `pending`.
+//! This layout is tokio's timer wheel; the code is our own. `poll_step`
+//! hands out one due entry at a time, or does one bounded chunk of
+//! cascading, so the caller can stop when its time budget is spent: a
+//! level-2 slot spans 4 s and may hold hundreds of thousands of entries,
+//! and moving them down in one go would stall the server for milliseconds.
+//! Entries already taken out of a slot wait in `cascading` (to be placed
+//! lower) or `pending` (due).
 //!
 //! An entry is its deadline (8 bytes) and the caller's item; the keyspace
 //! stores the key's 64-bit hash as item, so **16 bytes per volatile key**
@@ -36,6 +40,19 @@ const SLOTS: usize = 1 << BITS;
 const LEVELS: usize = 6;
 /// Span of the whole wheel in ms (64^6).
 const MAX_SPAN: u64 = 1 << (BITS as usize * LEVELS);
+/// Entries moved down per `poll_step` while cascading a slot.
+const CASCADE_CHUNK: usize = 512;
+
+/// What one `poll_step` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step<T> {
+    /// An entry due at or before `now`: (deadline, item).
+    Fired(u64, T),
+    /// Some cascading work was done; call again.
+    Working,
+    /// Nothing is due.
+    Idle,
+}
 
 struct Level<T> {
     occupied: u64,
@@ -69,6 +86,8 @@ pub struct Wheel<T> {
     elapsed: u64,
     /// Entries taken out of a due slot, not yet handed to the caller.
     pending: Vec<(u64, T)>,
+    /// Entries of a due higher-level slot, not yet placed lower.
+    cascading: Vec<(u64, T)>,
     len: usize,
 }
 
@@ -84,6 +103,7 @@ impl<T> Wheel<T> {
             levels: (0..LEVELS).map(|_| Level::new()).collect(),
             elapsed: 0,
             pending: Vec::new(),
+            cascading: Vec::new(),
             len: 0,
         }
     }
@@ -106,7 +126,7 @@ impl<T> Wheel<T> {
             .flat_map(|l| l.slots.iter())
             .map(|s| s.capacity() * item)
             .sum();
-        slots + self.pending.capacity() * item
+        slots + (self.pending.capacity() + self.cascading.capacity()) * item
     }
 
     fn level_for(&self, when: u64) -> usize {
@@ -161,7 +181,7 @@ impl<T> Wheel<T> {
 
     /// Earliest time something may be due (for sleeping until then).
     pub fn next_deadline(&self) -> Option<u64> {
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || !self.cascading.is_empty() {
             return Some(self.elapsed);
         }
         self.next_expiration().map(|(_, _, d)| d)
@@ -170,28 +190,47 @@ impl<T> Wheel<T> {
     /// One entry whose deadline is at or before `now`, if any.
     pub fn poll(&mut self, now: u64) -> Option<(u64, T)> {
         loop {
-            if let Some(e) = self.pending.pop() {
-                self.len -= 1;
-                return Some(e);
+            match self.poll_step(now) {
+                Step::Fired(when, item) => return Some((when, item)),
+                Step::Working => continue,
+                Step::Idle => return None,
             }
-            match self.next_expiration() {
-                Some((level, slot, deadline)) if deadline <= now => {
-                    self.elapsed = self.elapsed.max(deadline);
-                    let l = &mut self.levels[level];
-                    l.occupied &= !(1 << slot);
-                    let entries = std::mem::take(&mut l.slots[slot]);
-                    for (when, item) in entries {
-                        if when <= now {
-                            self.pending.push((when, item));
-                        } else {
-                            self.place(when, item);
-                        }
-                    }
+        }
+    }
+
+    /// One bounded step: hand out a due entry, or move a chunk of a due
+    /// slot's entries down a level, or say that nothing is due.
+    pub fn poll_step(&mut self, now: u64) -> Step<T> {
+        if let Some((when, item)) = self.pending.pop() {
+            self.len -= 1;
+            return Step::Fired(when, item);
+        }
+        if !self.cascading.is_empty() {
+            // Finish the slot being cascaded before looking further: its
+            // entries may be due before anything in the other slots.
+            for _ in 0..CASCADE_CHUNK {
+                let Some((when, item)) = self.cascading.pop() else {
+                    break;
+                };
+                if when <= now {
+                    self.pending.push((when, item));
+                } else {
+                    self.place(when, item);
                 }
-                _ => {
-                    self.elapsed = self.elapsed.max(now);
-                    return None;
-                }
+            }
+            return Step::Working;
+        }
+        match self.next_expiration() {
+            Some((level, slot, deadline)) if deadline <= now => {
+                self.elapsed = self.elapsed.max(deadline);
+                let l = &mut self.levels[level];
+                l.occupied &= !(1 << slot);
+                self.cascading = std::mem::take(&mut l.slots[slot]);
+                Step::Working
+            }
+            _ => {
+                self.elapsed = self.elapsed.max(now);
+                Step::Idle
             }
         }
     }
@@ -300,5 +339,31 @@ mod tests {
         }
         assert_eq!(n, 1001);
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn cascading_a_crowded_slot_is_done_in_bounded_steps() {
+        let mut w = Wheel::new();
+        w.poll(0);
+        // 100k deadlines in one level-2 slot (4096..8192 ms).
+        for i in 0..100_000u64 {
+            w.insert(5000 + i % 3000, i);
+        }
+        assert_eq!(w.poll_step(4096), Step::Working);
+        assert_eq!(w.cascading.len(), 100_000);
+        assert_eq!(w.poll_step(4096), Step::Working);
+        assert_eq!(w.cascading.len(), 100_000 - CASCADE_CHUNK);
+        let mut fired = 0;
+        loop {
+            match w.poll_step(8191) {
+                Step::Fired(when, _) => {
+                    assert!(when <= 8191);
+                    fired += 1;
+                }
+                Step::Working => {}
+                Step::Idle => break,
+            }
+        }
+        assert_eq!(fired, 100_000);
     }
 }
