@@ -406,6 +406,9 @@ fn expiry_lag_and_ping_latency_one_million_keys() {
     let lat = pinger.join().expect("pinger");
     let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
     let expired = info_field(&mut r, "expired_keys");
+    let cpu = info_field(&mut r, "expire_cycle_cpu_milliseconds");
+    let capped = info_field(&mut r, "expired_time_cap_reached_count");
+    println!("expire cycles: {cpu:?} ms CPU, time cap reached {capped:?} times");
     // On a shared machine the worst PING is mostly the OS scheduler; the
     // percentiles say more about the server.
     println!(

@@ -122,8 +122,9 @@ pub fn run(config: Config) -> io::Result<i32> {
             let hz = srv.config.hz.clamp(1, 500) as i64;
             next_cron = srv.now_ms + 1000 / hz;
         }
-        crate::db::expire::active_expire_cycle(&mut srv, crate::db::expire::Cycle::Fast);
         before_sleep(&mut srv);
+        // After the replies went out, so its millisecond delays no reply.
+        crate::db::expire::active_expire_cycle(&mut srv, crate::db::expire::Cycle::Fast);
         if srv.shutdown.requested {
             break;
         }
