@@ -148,6 +148,17 @@ fn random_operations_match_a_model_under_a_fake_clock() {
     }
 }
 
+#[test]
+fn scan_with_a_huge_count_returns_everything_in_one_call() {
+    let mut db = Db::new();
+    for i in 0..1000 {
+        db.insert(format!("k{i}").as_bytes(), val(b"v"), false);
+    }
+    let mut n = 0;
+    assert_eq!(db.scan(0, usize::MAX, 0, |_, _| n += 1), 0);
+    assert_eq!(n, 1000);
+}
+
 /// True if the server knows the command (SET and friends come from another
 /// family; this file's server tests need them).
 fn knows(r: &mut Raw, probe: &[&[u8]]) -> bool {

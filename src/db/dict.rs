@@ -50,6 +50,12 @@
 //! The hash does not live in the entry (that would be 8 more bytes); rehash
 //! recomputes it, as Redis does.
 //!
+//! Measured (glibc malloc, `redis-benchmark -t set -r 1000000 -d 32 -P 16
+//! -n 5000000`, ~993,000 keys of 16 bytes, RSS after minus before):
+//! Redis 7.0.15 141 B per key (used_memory 137 B), reddish 89 B (used_memory
+//! 89 B). With a TTL on every key (the entry grows by 8 bytes and the timer
+//! wheel adds 16): Redis 201 B, reddish 123 B of total RSS per key.
+//!
 //! ## The hash function
 //!
 //! SipHash-1-3 with a 128-bit key drawn at random once per process, the
@@ -529,7 +535,7 @@ impl<V> Dict<V> {
         let Some(mut idx) = self.rehash_idx else {
             return false;
         };
-        let mut empty_visits = n * 10;
+        let mut empty_visits = n.saturating_mul(10);
         for _ in 0..n {
             if self.ht[0].used == 0 {
                 break;
@@ -952,7 +958,7 @@ impl<V> Dict<V> {
         let mut i = self.next_rand() as usize & (maxsize - 1);
         let mut stored = 0;
         let mut empty_run = 0;
-        let mut steps = count * 10;
+        let mut steps = count.saturating_mul(10);
         while stored < count && steps > 0 {
             steps -= 1;
             for t in 0..tables {

@@ -301,7 +301,7 @@ impl Db {
         let count = count.max(1);
         let mut seen = 0;
         let mut cursor = cursor;
-        let mut iterations = count * 10;
+        let mut iterations = count.saturating_mul(10);
         loop {
             cursor = self.dict.scan(cursor, |e: EntryRef<'_, Value>| {
                 seen += 1;
