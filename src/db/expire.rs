@@ -125,14 +125,12 @@ pub fn active_expire_cycle(srv: &mut Server, kind: Cycle) {
 }
 
 /// The keyspace part of the cron (Redis's `databasesCron`): shrink sparse
-/// tables, rehash for up to 1 ms per database that needs it (Redis's
-/// `dictRehashMilliseconds(d, 1)`), and free flushed tables for up to a
-/// quarter of the cron period, so 10 M flushed keys are gone in seconds
-/// while no single tick blocks clients for more than ~25 ms.
+/// tables and rehash for up to 1 ms per database that needs it (Redis's
+/// `dictRehashMilliseconds(d, 1)`), then a slice of lazy freeing.
 pub fn databases_cron(srv: &mut Server) {
-    let hz = srv.config.hz.clamp(1, 500) as u64;
-    let free_budget = Duration::from_micros(250_000 / hz);
     for db in &mut srv.dbs {
-        db.cron(Duration::from_millis(1), free_budget);
+        db.cron(Duration::from_millis(1), Duration::ZERO);
     }
+    let hz = srv.config.hz.clamp(1, 500) as u64;
+    super::lazy_free_step(srv, Duration::from_micros(100_000 / hz));
 }

@@ -21,8 +21,8 @@
 //!   adds an entry only when the key had no deadline or gets an earlier one,
 //!   and a fired entry whose key is not yet due reschedules it; so refreshing
 //!   a TTL on every access (session caches) does not pile up entries.
-//! * `garbage`: tables emptied by FLUSHDB/FLUSHALL, freed a slice per cron
-//!   tick (see `Db::clear`).
+//! * `garbage`: tables emptied by FLUSHDB/FLUSHALL, freed a slice at a
+//!   time by the cron and before the loop sleeps (see `Db::clear`).
 //!
 //! The LRU clock is Redis's: seconds, modulo 2^24 (`LRU_CLOCK_RESOLUTION`
 //! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`.
@@ -257,8 +257,8 @@ impl Db {
     }
 
     /// Empties the database. A big table is detached at once and freed a
-    /// slice per cron tick (`Db::cron`), so FLUSHALL on millions of keys
-    /// answers immediately; this is Redis's lazy free, done on our one
+    /// slice at a time (`db::lazy_free_step`), so FLUSHALL on millions of
+    /// keys answers immediately; this is Redis's lazy free, done on our one
     /// thread in small steps instead of on a background thread.
     pub fn clear(&mut self) {
         if self.dict.is_empty() {
@@ -347,18 +347,30 @@ impl Db {
         if self.dict.is_rehashing() {
             self.dict.rehash_for(rehash_budget);
         }
-        let budget = free_budget;
-        if !self.garbage.is_empty() {
-            let start = Instant::now();
-            while let Some(g) = self.garbage.last_mut() {
-                if g.free_some(4096) {
-                    self.garbage.pop();
-                }
-                if start.elapsed() >= budget {
-                    break;
-                }
+        self.free_garbage(free_budget);
+    }
+
+    /// True while flushed tables wait to be freed.
+    pub fn has_garbage(&self) -> bool {
+        !self.garbage.is_empty()
+    }
+
+    /// Frees flushed tables for about `budget`, 1024 entries at a time.
+    /// True if this call freed the last of them.
+    pub fn free_garbage(&mut self, budget: Duration) -> bool {
+        if self.garbage.is_empty() {
+            return false;
+        }
+        let start = Instant::now();
+        while let Some(g) = self.garbage.last_mut() {
+            if g.free_some(1024) {
+                self.garbage.pop();
+            }
+            if start.elapsed() >= budget {
+                break;
             }
         }
+        self.garbage.is_empty()
     }
 
     /// True if the wheel has something due at `now`.

@@ -124,7 +124,7 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         before_sleep(&mut srv);
         // After the replies went out, so its millisecond delays no reply.
-        crate::db::expire::active_expire_cycle(&mut srv, crate::db::expire::Cycle::Fast);
+        crate::db::before_sleep(&mut srv);
         if srv.shutdown.requested {
             break;
         }
