@@ -373,6 +373,12 @@ impl Db {
         self.garbage.is_empty()
     }
 
+    /// Keeps an empty wheel's time current (cheap; the expiry cycle calls
+    /// it for every database).
+    pub fn tick_clock(&mut self, now: i64) {
+        self.wheel.advance_if_empty(wheel_time(now));
+    }
+
     /// True if the wheel has something due at `now`.
     pub fn expiry_due(&self, now: i64) -> bool {
         self.wheel
@@ -384,7 +390,12 @@ impl Db {
     /// says, until `deadline` (checked every 16 entries).
     pub fn active_expire(&mut self, now: i64, deadline: Instant) -> ExpireRun {
         let mut run = ExpireRun::default();
-        let wnow = wheel_time(now);
+        // If the clock stepped back, the wheel's time is ahead of `now`:
+        // judge deadlines by the wheel's time, or a key found "not due"
+        // would be rescheduled at or before it, fire again at once, and
+        // loop forever. Keys then expire up to the clock step early.
+        let wnow = wheel_time(now).max(self.wheel.elapsed());
+        let now = now.max(wnow as i64);
         let mut steps = 0u32;
         loop {
             steps += 1;
@@ -553,5 +564,22 @@ mod tests {
         assert!(db.lookup(b"a", 100).is_none());
         assert!(db.lookup(b"b", 5000).is_none());
         assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_cannot_stall_active_expiry() {
+        let mut db = Db::new();
+        db.insert(b"k", s(b"v"), false);
+        db.set_expire(b"k", 10_000);
+        let far = Instant::now() + Duration::from_secs(5);
+        db.active_expire(9_000, far);
+        // A deadline between the stepped-back clock and the wheel's time:
+        // judged by the clock it is not due, and rescheduling it would put
+        // it straight back among the due entries.
+        db.set_expire(b"k", 8_500);
+        // The clock steps back 1 s below the wheel's time.
+        let run = db.active_expire(8_000, far);
+        assert!(run.checked <= 2, "{run:?}");
+        assert_eq!(db.len(), 0, "judged by the wheel's time (9000 ms)");
     }
 }

@@ -235,9 +235,27 @@ impl<T> Wheel<T> {
         }
     }
 
-    /// Drops every entry.
+    /// The wheel's time: no entry at or before it is still in a slot.
+    pub fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Moves an empty wheel's time forward to `now`, so that what is
+    /// inserted next is placed relative to the present. A wheel left at
+    /// time 0 (new, or cleared) would otherwise file epoch-ms deadlines at
+    /// the top level and cascade them through ~25 wrap-arounds at the first
+    /// poll.
+    pub fn advance_if_empty(&mut self, now: u64) {
+        if self.len == 0 {
+            self.elapsed = self.elapsed.max(now);
+        }
+    }
+
+    /// Drops every entry; the wheel's time stays.
     pub fn clear(&mut self) {
+        let elapsed = self.elapsed;
         *self = Wheel::new();
+        self.elapsed = elapsed;
     }
 }
 
