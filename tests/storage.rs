@@ -129,8 +129,15 @@ fn random_operations_match_a_model_under_a_fake_clock() {
             db.active_expire(now, far());
             model.retain(|_, (_, d)| d.is_none_or(|d| d > now));
             assert_eq!(db.len(), model.len(), "DBSIZE at step {step}");
-            let vol = model.values().filter(|e| e.1.is_some()).count();
-            assert_eq!(db.volatile_len(), vol);
+            let vol: Vec<i64> = model.values().filter_map(|e| e.1).collect();
+            assert_eq!(db.volatile_len(), vol.len());
+            let avg = if vol.is_empty() {
+                0
+            } else {
+                let sum: i128 = vol.iter().map(|&d| d as i128).sum();
+                ((sum / vol.len() as i128) as i64 - now).max(0)
+            };
+            assert_eq!(db.avg_ttl(now), avg);
             let mut scanned = Vec::new();
             let mut cursor = 0;
             loop {

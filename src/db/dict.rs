@@ -386,19 +386,12 @@ impl<'a, V> EntryMut<'a, V> {
         // reallocated the link is repointed before anyone reads it.
         unsafe {
             let old = Entry::deadline(e);
+            self.dict.note_deadline(old, deadline);
             match deadline {
-                None => {
-                    if old.is_some() {
-                        (*e).meta &= !VOLATILE;
-                        self.dict.volatile -= 1;
-                    }
-                }
+                None => (*e).meta &= !VOLATILE,
                 Some(d) if (*e).meta & HAS_SLOT != 0 => {
                     ptr::write_unaligned((e as *mut u8).add(Entry::<V>::HDR) as *mut i64, d);
-                    if old.is_none() {
-                        (*e).meta |= VOLATILE;
-                        self.dict.volatile += 1;
-                    }
+                    (*e).meta |= VOLATILE;
                 }
                 Some(d) => {
                     // Grow the block by the 8-byte slot: move the value and
@@ -408,7 +401,6 @@ impl<'a, V> EntryMut<'a, V> {
                     (*n).next = (*e).next;
                     *self.link = n;
                     Entry::free_block(e);
-                    self.dict.volatile += 1;
                 }
             }
             old
@@ -424,9 +416,7 @@ impl<'a, V> EntryMut<'a, V> {
             *self.link = (*e).next;
             self.dict.ht[self.table].used -= 1;
             let d = Entry::deadline(e);
-            if d.is_some() {
-                self.dict.volatile -= 1;
-            }
+            self.dict.note_deadline(d, None);
             let v = ptr::read(&(*e).value);
             Entry::free_block(e);
             (v, d)
@@ -448,8 +438,10 @@ pub struct Dict<V> {
     ht: [Table<V>; 2],
     /// Next bucket of `ht[0]` to move while rehashing.
     rehash_idx: Option<usize>,
-    /// Entries carrying a deadline.
+    /// Entries carrying a deadline, and the sum of their deadlines (for
+    /// an exact average TTL in INFO keyspace).
     volatile: usize,
+    deadline_sum: i128,
     rng: u64,
 }
 
@@ -475,6 +467,7 @@ impl<V> Dict<V> {
             ht: [Table::empty(), Table::empty()],
             rehash_idx: None,
             volatile: 0,
+            deadline_sum: 0,
             rng: (hash_key(b"rng") | 1) ^ crate::server::unix_us() as u64,
         }
     }
@@ -492,6 +485,24 @@ impl<V> Dict<V> {
     /// Entries with a deadline.
     pub fn volatile_len(&self) -> usize {
         self.volatile
+    }
+
+    /// Mean deadline of the volatile entries (unix ms), if any.
+    pub fn mean_deadline(&self) -> Option<i64> {
+        (self.volatile > 0).then(|| (self.deadline_sum / self.volatile as i128) as i64)
+    }
+
+    /// Keeps the volatile count and deadline sum right when an entry's
+    /// deadline goes from `old` to `new`.
+    fn note_deadline(&mut self, old: Option<i64>, new: Option<i64>) {
+        if let Some(o) = old {
+            self.volatile -= 1;
+            self.deadline_sum -= o as i128;
+        }
+        if let Some(n) = new {
+            self.volatile += 1;
+            self.deadline_sum += n as i128;
+        }
     }
 
     #[inline]
@@ -727,9 +738,7 @@ impl<V> Dict<V> {
         self.expand_if_needed();
         let t = if self.is_rehashing() { 1 } else { 0 };
         let e = Entry::alloc(key, value, meta, deadline).as_ptr();
-        if deadline.is_some() {
-            self.volatile += 1;
-        }
+        self.note_deadline(None, deadline);
         let idx = hash as usize & self.ht[t].mask();
         // SAFETY: idx is within the (non-empty) table; e is fresh.
         let link = unsafe {
@@ -802,9 +811,7 @@ impl<V> Dict<V> {
                         *link = (*e).next;
                         self.ht[t].used -= 1;
                         let d = Entry::deadline(e);
-                        if d.is_some() {
-                            self.volatile -= 1;
-                        }
+                        self.note_deadline(d, None);
                         let v = ptr::read(&(*e).value);
                         removed(Entry::key(e), v, d);
                         Entry::free_block(e);
@@ -1024,6 +1031,7 @@ impl<V> Dict<V> {
         }
         self.rehash_idx = None;
         self.volatile = 0;
+        self.deadline_sum = 0;
         true
     }
 
@@ -1134,6 +1142,9 @@ mod tests {
             if round % 1000 == 0 {
                 check_model(&d, &model);
                 assert_eq!(d.volatile_len(), deadlines.len());
+                let sum: i128 = deadlines.values().map(|&x| x as i128).sum();
+                let mean = (!deadlines.is_empty()).then(|| (sum / deadlines.len() as i128) as i64);
+                assert_eq!(d.mean_deadline(), mean);
             }
         }
         check_model(&d, &model);

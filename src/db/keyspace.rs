@@ -88,6 +88,15 @@ impl Db {
         self.dict.volatile_len()
     }
 
+    /// Average remaining TTL of the volatile keys in ms, 0 if none (INFO
+    /// keyspace `avg_ttl`). Exact, from the sum of deadlines the table
+    /// keeps, where Redis keeps a running estimate from its expiry samples.
+    pub fn avg_ttl(&self, now: i64) -> i64 {
+        self.dict
+            .mean_deadline()
+            .map_or(0, |m| m.saturating_sub(now).max(0))
+    }
+
     /// Table sizes, for DEBUG HTSTATS-like reports.
     pub fn dict_stats(&self) -> DictStats {
         self.dict.stats()
