@@ -291,8 +291,10 @@ fn rss_bytes() -> usize {
     pages * 4096
 }
 
+/// Measures this test process's RSS: run it alone (name it as a filter),
+/// or the other tests' threads add their own memory.
 #[test]
-#[ignore = "measurement: run with --release -- --ignored --nocapture"]
+#[ignore = "measurement: run alone with --release -- --ignored --nocapture memory_per_key"]
 fn memory_per_key_one_million_keys() {
     let before = rss_bytes();
     let mut db = Db::new();
