@@ -326,9 +326,10 @@ impl Db {
     }
 
     /// A random live key (RANDOMKEY), or None if the database is empty.
-    /// Expired keys met on the way are deleted, as `dbRandomKey` does.
+    /// Expired keys met on the way are deleted, as `dbRandomKey` does; each
+    /// round deletes one, so the loop ends.
     pub fn random_key(&mut self, now: i64) -> Option<Vec<u8>> {
-        for _ in 0..100 {
+        loop {
             let e = self.dict.random_entry()?;
             let key = e.key().to_vec();
             if e.deadline().is_some_and(|at| at <= now) {
@@ -339,7 +340,6 @@ impl Db {
             }
             return Some(key);
         }
-        None
     }
 
     /// Up to `count` keys sampled from the table (eviction, statistics).
@@ -590,5 +590,21 @@ mod tests {
         let run = db.active_expire(8_000, far);
         assert!(run.checked <= 2, "{run:?}");
         assert_eq!(db.len(), 0, "judged by the wheel's time (9000 ms)");
+    }
+
+    #[test]
+    fn random_key_skips_and_deletes_expired_keys() {
+        let mut db = Db::new();
+        for i in 0..500 {
+            let k = format!("dead{i}");
+            db.insert(k.as_bytes(), s(b"v"), false);
+            db.set_expire(k.as_bytes(), 10);
+        }
+        db.insert(b"alive", s(b"v"), false);
+        assert_eq!(db.random_key(100).as_deref(), Some(&b"alive"[..]));
+        assert!(db.expired_keys > 0);
+        db.remove(b"alive", 100);
+        assert_eq!(db.random_key(100), None);
+        assert_eq!(db.len(), 0);
     }
 }
