@@ -27,6 +27,14 @@
 //! Whatever the budget leaves stays in the wheel for the next cycle, so a
 //! million keys expiring in the same second never freeze the server.
 //!
+//! Measured (`tests/storage.rs`, ignored `expiry_lag_...`, release build,
+//! 2 shared cores): 1,000,000 keys with deadlines spread over 10 s, nobody
+//! reading them, one client sending PING every millisecond. Every key was
+//! gone at most 11–18 ms after its deadline; PING p99 1.5 ms, p99.9 2.4 ms,
+//! worst 3.6–13 ms (an idle server on this machine shows the same worst
+//! case: scheduler noise). Redis 7.0.15 in the same run: keys up to 4.3 s
+//! late, PING p99.9 24 ms. Cost: about 1.3 s of CPU for the million keys.
+//!
 //! Statistics, as INFO shows them: `expired_stale_perc` (a moving average of
 //! the share of examined entries that deleted a key, in cycles that ran out
 //! of time, that is an estimate of how many logically expired keys are still
