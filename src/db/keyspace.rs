@@ -295,6 +295,17 @@ impl Db {
         });
     }
 
+    /// Calls `f` on every live key with its value and deadline (DEBUG
+    /// DIGEST, snapshots): one walk, no per-key deadline lookup.
+    pub fn for_each_entry(&self, now: i64, mut f: impl FnMut(&[u8], &Value, Option<i64>)) {
+        self.dict.for_each(|e| {
+            let d = e.deadline();
+            if d.is_none_or(|at| at > now) {
+                f(e.key(), e.value(), d);
+            }
+        });
+    }
+
     /// One step of SCAN: calls `f` on the keys of a few buckets and returns
     /// the next cursor (0 when done). As Redis's `scanGenericCommand`, it
     /// visits buckets until `count` keys were seen or `10 × count` buckets
@@ -606,5 +617,22 @@ mod tests {
         db.remove(b"alive", 100);
         assert_eq!(db.random_key(100), None);
         assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn for_each_entry_reports_deadlines_and_skips_the_dead() {
+        let mut db = Db::new();
+        db.insert(b"a", s(b"1"), false);
+        db.insert(b"b", s(b"2"), false);
+        db.insert(b"c", s(b"3"), false);
+        db.set_expire(b"b", 500);
+        db.set_expire(b"c", 50);
+        let mut seen = Vec::new();
+        db.for_each_entry(100, |k, _, d| seen.push((k.to_vec(), d)));
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![(b"a".to_vec(), None), (b"b".to_vec(), Some(500))]
+        );
     }
 }
