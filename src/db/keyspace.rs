@@ -25,7 +25,8 @@
 //!   time by the cron and before the loop sleeps (see `Db::clear`).
 //!
 //! The LRU clock is Redis's: seconds, modulo 2^24 (`LRU_CLOCK_RESOLUTION`
-//! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`.
+//! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`
+//! (`insert` uses the clock cached by the last lookup or expiry cycle).
 
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,11 @@ pub struct Db {
     dict: Dict<Value>,
     wheel: Wheel<u64>,
     garbage: Vec<Dict<Value>>,
+    /// The LRU clock as of the last lookup or expiry cycle, stamped by
+    /// `insert`, which is not given the time (Redis reads its cached
+    /// `server.lruclock` the same way). The expiry cycle refreshes it at
+    /// least `hz` times a second, well within the 1 s resolution.
+    clock: u32,
     /// Keys deleted because their deadline passed (INFO expired_keys).
     pub expired_keys: u64,
 }
@@ -127,13 +133,15 @@ impl Db {
 
     /// The live value of `key` for modification, refreshing its LRU clock.
     pub fn lookup_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        let clock = lru_clock(now);
+        self.clock = clock;
         let mut e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
             return None;
         }
-        e.set_lru(lru_clock(now));
+        e.set_lru(clock);
         Some(e.into_value_mut())
     }
 
@@ -181,7 +189,7 @@ impl Db {
 
     fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
         let h = hash_key(key);
-        let lru = lru_clock(now.unwrap_or_else(crate::server::unix_ms));
+        let lru = now.map_or(self.clock, lru_clock);
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
             *e.value_mut() = val;
             if !keep_ttl {
@@ -396,6 +404,7 @@ impl Db {
     /// Keeps an empty wheel's time current (cheap; the expiry cycle calls
     /// it for every database).
     pub fn tick_clock(&mut self, now: i64) {
+        self.clock = lru_clock(now);
         self.wheel.advance_if_empty(wheel_time(now));
     }
 
@@ -634,5 +643,16 @@ mod tests {
             seen,
             vec![(b"a".to_vec(), None), (b"b".to_vec(), Some(500))]
         );
+    }
+
+    #[test]
+    fn insert_stamps_the_clock_of_the_last_lookup() {
+        let mut db = Db::new();
+        db.lookup(b"missing", 7_000_000);
+        db.insert(b"k", s(b"v"), false);
+        assert_eq!(db.idle_ms(b"k", 7_003_000), Some(3000));
+        db.tick_clock(9_000_000);
+        db.insert(b"k2", s(b"v"), false);
+        assert_eq!(db.idle_ms(b"k2", 9_000_000), Some(0));
     }
 }
