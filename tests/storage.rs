@@ -280,6 +280,89 @@ fn flushall_of_many_keys_answers_at_once_and_frees_later() {
     );
 }
 
+/// Parses a SCAN reply: (next cursor, keys).
+fn parse_scan(rep: &[u8]) -> (u64, Vec<String>) {
+    let text = String::from_utf8_lossy(rep).into_owned();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    // *2, $n, cursor, *k, then ($len, key) pairs.
+    let cursor = lines[2].parse().expect("cursor");
+    let keys = lines[4..]
+        .chunks(2)
+        .filter(|c| c.len() == 2 && c[0].starts_with('$'))
+        .map(|c| c[1].to_string())
+        .collect();
+    (cursor, keys)
+}
+
+fn pipeline(r: &mut Raw, cmds: &[Vec<Vec<u8>>]) {
+    let mut buf = Vec::new();
+    for c in cmds {
+        let parts: Vec<&[u8]> = c.iter().map(|x| x.as_slice()).collect();
+        buf.extend(Raw::encode(&parts));
+    }
+    r.send(&buf);
+    for _ in cmds {
+        r.read_reply();
+    }
+}
+
+#[test]
+fn scan_over_the_wire_returns_stable_keys_while_the_table_grows_and_shrinks() {
+    let srv = Server::reddish(&["--hz", "100"]);
+    let mut r = srv.raw();
+    if !knows(&mut r, &[b"SET", b"probe", b"1"]) {
+        eprintln!("SET is not in this build yet: skipping");
+        return;
+    }
+    r.cmd(&[b"DEL", b"probe"]);
+    let set = |k: String| vec![b"SET".to_vec(), k.into_bytes(), b"v".to_vec()];
+    let stable: Vec<String> = (0..500).map(|i| format!("stable:{i}")).collect();
+    pipeline(
+        &mut r,
+        &stable.iter().map(|k| set(k.clone())).collect::<Vec<_>>(),
+    );
+    for phase in ["grow", "shrink"] {
+        if phase == "shrink" {
+            let tmp: Vec<_> = (0..30_000).map(|i| set(format!("tmp:{i}"))).collect();
+            pipeline(&mut r, &tmp);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0u64;
+        let mut step = 0u64;
+        loop {
+            let c = cursor.to_string();
+            let (next, keys) = parse_scan(&r.cmd(&[b"SCAN", c.as_bytes(), b"COUNT", b"20"]));
+            seen.extend(keys);
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+            step += 1;
+            let batch: Vec<Vec<Vec<u8>>> = if phase == "grow" {
+                (0..100)
+                    .map(|i| set(format!("grow:{step}:{i}")))
+                    .take(if step < 100 { 100 } else { 0 })
+                    .collect()
+            } else {
+                (0..1000)
+                    .map(|i| step * 1000 + i)
+                    .filter(|&i| i < 30_000)
+                    .map(|i| vec![b"DEL".to_vec(), format!("tmp:{i}").into_bytes()])
+                    .collect()
+            };
+            pipeline(&mut r, &batch);
+            if phase == "shrink" && step % 5 == 0 {
+                // Let the cron shrink the table and rehash between steps.
+                std::thread::sleep(Duration::from_millis(30));
+            }
+            assert!(step < 100_000);
+        }
+        for k in &stable {
+            assert!(seen.contains(k), "{phase}: SCAN missed {k}");
+        }
+    }
+}
+
 /// Resident set size of this process in bytes.
 fn rss_bytes() -> usize {
     let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
