@@ -351,7 +351,7 @@ fn scan_over_the_wire_returns_stable_keys_while_the_table_grows_and_shrinks() {
                     .collect()
             };
             pipeline(&mut r, &batch);
-            if phase == "shrink" && step % 5 == 0 {
+            if phase == "shrink" && step.is_multiple_of(5) {
                 // Let the cron shrink the table and rehash between steps.
                 std::thread::sleep(Duration::from_millis(30));
             }
