@@ -3,7 +3,7 @@
 CARGO ?= cargo
 PORT ?= 6379
 
-.PHONY: all build release run test deps unit fmt clippy bench bench-memory fuzz clean
+.PHONY: all build release run test deps unit fmt clippy bench bench-memory bench-conns fuzz clean
 
 all: build
 
@@ -46,3 +46,12 @@ bench-memory: release deps
 
 clean:
 	$(CARGO) clean
+
+# Coverage-guided fuzzing of the request parser (tests/fuzz, cargo-fuzz).
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# 10,000 idle connections against both servers: RSS per connection.
+bench-conns: release deps
+	scripts/bench.sh conns

@@ -25,6 +25,7 @@
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod logging;
 pub mod protocol;
 pub mod server;
 pub mod util;

@@ -13,10 +13,10 @@ use crate::util::numbers::parse_i64;
 pub const REDIS_VERSION: &str = "7.0.15";
 
 pub static COMMANDS: &[CommandDef] = &[
-    CommandDef::new("ping", -1, FAST | SKIP_SLOWLOG, ping)
+    CommandDef::new("ping", -1, FAST, ping)
         .acl("fast connection")
         .group("connection"),
-    CommandDef::new("echo", 2, FAST, echo)
+    CommandDef::new("echo", 2, LOADING | STALE | FAST, echo)
         .acl("fast connection")
         .group("connection"),
     CommandDef::new(
@@ -233,6 +233,8 @@ fn reset(ctx: &mut Ctx) -> CmdResult {
     c.flags.no_evict = false;
     c.flags.no_touch = false;
     c.authenticated = ctx.srv.config.requirepass.is_none();
+    // CLIENT REPLY OFF muted this very reply too; RESET always answers.
+    c.reply.muted = false;
     c.reply.raw(b"+RESET\r\n");
     Ok(())
 }

@@ -137,6 +137,11 @@ impl Ctx<'_> {
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     srv.update_time();
     client.commands_processed += 1;
+    // CLIENT REPLY SKIP silences whatever comes next, rejected commands too.
+    if client.flags.reply_skip_next {
+        client.flags.reply_skip_next = false;
+        client.reply.muted = true;
+    }
     let name = args.get(0);
     let Some(idx) = srv.table.lookup(name) else {
         let mut msg = String::from("ERR unknown command '");
@@ -155,6 +160,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             shown.push_str("' ");
         }
         msg.push_str(&shown);
+        client.last_cmd = "NULL";
+        client.last_cmd_parent = "";
         reject(srv, client, None, CmdError::owned(msg));
         return;
     };
@@ -167,12 +174,22 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
                 stat_idx = sidx;
             }
             None => {
+                client.last_cmd = "NULL";
+                client.last_cmd_parent = "";
                 let e = err::unknown_subcommand(args.get(1), def.name);
                 reject(srv, client, Some(idx), e);
                 return;
             }
         }
     }
+    // As Redis's processCommand, the command is recorded (CLIENT LIST
+    // `cmd=`) once looked up, before arity and auth checks can reject it.
+    client.last_cmd = def.name;
+    client.last_cmd_parent = if stat_idx != idx {
+        srv.table.def(idx).name
+    } else {
+        ""
+    };
     if (def.arity > 0 && args.len() != def.arity as usize)
         || (args.len() < def.arity.unsigned_abs() as usize)
     {
@@ -184,10 +201,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), err::NOAUTH);
         return;
     }
-    client.last_cmd = def.name;
-    if client.flags.reply_skip_next {
-        client.flags.reply_skip_next = false;
-        client.reply.muted = true;
+    if def.flags & flags::PROTECTED != 0 && !debug::allowed(srv, client) {
+        reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
+        return;
     }
     let start = std::time::Instant::now();
     let result = {
@@ -215,4 +231,5 @@ fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError
     }
     srv.stats.count_error(e.0.as_bytes());
     client.reply.error(e.0.as_bytes());
+    client.reply.muted = client.flags.reply_off;
 }

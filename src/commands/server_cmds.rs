@@ -1,8 +1,15 @@
 //! Server commands (Redis's `server.c` and `db.c` for FLUSHALL, FLUSHDB,
-//! DBSIZE, TIME).
+//! DBSIZE, TIME, SHUTDOWN).
+//!
+//! SHUTDOWN does not exit from inside the command: it raises
+//! `srv.shutdown.requested`, and the event loop, once this iteration's
+//! replies are written, leaves its loop, flushes what clients are still
+//! owed and exits with status 0 (Redis's `prepareForShutdown` and
+//! `finishShutdown`). The client that asked gets no reply: its connection
+//! simply closes, as with Redis.
 
 use super::table::{flags::*, CommandDef};
-use super::{err, CmdResult, Ctx};
+use super::{err, CmdError, CmdResult, Ctx};
 
 pub static COMMANDS: &[CommandDef] = &[
     CommandDef::new("dbsize", 1, READONLY | FAST, dbsize)
@@ -18,6 +25,15 @@ pub static COMMANDS: &[CommandDef] = &[
         .acl("fast")
         .group("server")
         .since("2.6.0"),
+    CommandDef::new(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        shutdown,
+    )
+    .acl("admin slow dangerous")
+    .group("server")
+    .summary("Synchronously save the dataset to disk and then shut down the server"),
 ];
 
 fn dbsize(ctx: &mut Ctx) -> CmdResult {
@@ -62,5 +78,43 @@ fn time(ctx: &mut Ctx) -> CmdResult {
     r.array(2);
     r.bulk_i64(us / 1_000_000);
     r.bulk_i64(us % 1_000_000);
+    Ok(())
+}
+
+fn shutdown(ctx: &mut Ctx) -> CmdResult {
+    let (mut save, mut nosave, mut force, mut abort) = (false, false, false, false);
+    for a in ctx.args.iter().skip(1) {
+        if a.eq_ignore_ascii_case(b"nosave") {
+            nosave = true;
+        } else if a.eq_ignore_ascii_case(b"save") {
+            save = true;
+        } else if a.eq_ignore_ascii_case(b"now") {
+            // NOW skips waiting for replicas to catch up; we have none.
+        } else if a.eq_ignore_ascii_case(b"force") {
+            force = true;
+        } else if a.eq_ignore_ascii_case(b"abort") {
+            abort = true;
+        } else {
+            return Err(err::SYNTAX);
+        }
+    }
+    if (abort && ctx.args.len() != 2) || (save && nosave) {
+        return Err(err::SYNTAX);
+    }
+    if abort {
+        // A shutdown here never waits (no replicas to wait for), so there is
+        // never one in progress to abort.
+        return Err(CmdError::new("ERR No shutdown in progress."));
+    }
+    if save && !force {
+        // SAVE demands a snapshot, and reddish cannot write one yet: refuse
+        // as Redis refuses when its final save fails. FORCE goes ahead.
+        log::warn!("Error trying to save the DB, can't exit: persistence is not available.");
+        log::warn!("Errors trying to shut down the server. Check the logs for more information.");
+        return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
+    ctx.srv.shutdown.requested = true;
+    // Nothing after SHUTDOWN in this client's pipeline runs.
+    ctx.client.flags.close_asap = true;
     Ok(())
 }

@@ -86,6 +86,10 @@ pub struct Parser {
     multibulk_left: i64,
     /// Length of the bulk being waited for, -1 if its header is not read.
     bulk_len: i64,
+    /// Where the command being parsed (or the last one cut) begins in the
+    /// buffer. Bytes from here on must survive a buffer compaction while the
+    /// command is half-read: its finished arguments are spans into them.
+    start: usize,
 }
 
 impl Parser {
@@ -95,6 +99,7 @@ impl Parser {
             inline: false,
             multibulk_left: 0,
             bulk_len: -1,
+            start: 0,
         }
     }
 
@@ -103,13 +108,32 @@ impl Parser {
         self.multibulk_left > 0
     }
 
-    /// Shifts remembered spans after the caller dropped `n` consumed bytes
-    /// from the front of the query buffer.
+    /// How far the caller may drop bytes from the front of the buffer when
+    /// the parser has reached `pos`: up to `pos`, except that a half-read
+    /// command keeps everything from its first byte, because the arguments
+    /// already cut are spans into those bytes.
+    pub fn keep_from(&self, pos: usize) -> usize {
+        if self.in_progress() {
+            self.start.min(pos)
+        } else {
+            pos
+        }
+    }
+
+    /// Where the last command cut (or the one being read) began, so a caller
+    /// that must not run it yet (CLIENT PAUSE) can rewind to it.
+    pub fn command_start(&self) -> usize {
+        self.start
+    }
+
+    /// Shifts remembered positions after the caller dropped `n` bytes from
+    /// the front of the query buffer; `n` must not exceed `keep_from`.
     pub fn shift(&mut self, n: usize) {
+        self.start = self.start.saturating_sub(n);
         if !self.inline {
             for s in &mut self.spans {
-                s.0 -= n;
-                s.1 -= n;
+                s.0 = s.0.saturating_sub(n);
+                s.1 = s.1.saturating_sub(n);
             }
         }
     }
@@ -166,6 +190,7 @@ impl Parser {
             if limits.unauthenticated && n > 10 {
                 return Err(ProtoError::UnauthenticatedMultibulkLength);
             }
+            self.start = *pos;
             *pos += cr + 2;
             if n <= 0 {
                 return Ok(Parsed::Empty);
@@ -233,6 +258,7 @@ impl Parser {
         scratch.clear();
         self.spans.clear();
         self.inline = true;
+        self.start = *pos;
         split_args(line, scratch, &mut self.spans).map_err(|_| ProtoError::UnbalancedQuotes)?;
         *pos += nl + 1;
         if self.spans.is_empty() {
@@ -450,6 +476,56 @@ mod tests {
             ProtoError::ExpectedDollar(b'x').message(),
             "ERR Protocol error: expected '$', got 'x'"
         );
+    }
+
+    /// Feeds `input` in two reads cut at `cut`, dropping consumed bytes in
+    /// between as `Client::compact_query` does.
+    fn parse_in_two_reads(input: &[u8], cut: usize) -> Vec<Vec<Vec<u8>>> {
+        let mut p = Parser::new();
+        let mut scratch = Vec::new();
+        let mut cmds = Vec::new();
+        let mut buf = input[..cut].to_vec();
+        let mut pos = 0;
+        for round in 0..2 {
+            loop {
+                match p.parse(&buf, &mut pos, L, &mut scratch) {
+                    Ok(Parsed::Command) => {
+                        let src: &[u8] = if p.inline { &scratch } else { &buf };
+                        cmds.push(p.spans.iter().map(|&(a, b)| src[a..b].to_vec()).collect());
+                    }
+                    Ok(Parsed::Empty) => {}
+                    Ok(Parsed::Incomplete) => break,
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            if round == 0 {
+                let from = p.keep_from(pos);
+                buf.drain(..from);
+                p.shift(from);
+                pos -= from;
+                buf.extend_from_slice(&input[cut..]);
+            }
+        }
+        cmds
+    }
+
+    /// Found by the fuzzer: a command whose arguments arrived in two reads
+    /// made the compaction between them drop bytes its spans pointed to
+    /// (overflow panic in `shift`, or silently wrong arguments).
+    #[test]
+    fn command_split_across_reads_keeps_its_arguments() {
+        let input = b"PING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n";
+        for cut in 0..=input.len() {
+            let cmds = parse_in_two_reads(input, cut);
+            assert_eq!(
+                cmds,
+                vec![
+                    vec![b"PING".to_vec()],
+                    vec![b"ECHO".to_vec(), b"hello".to_vec()]
+                ],
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

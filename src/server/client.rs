@@ -18,6 +18,8 @@ use crate::protocol::reply::Reply;
 
 /// How much is read per call, as Redis's PROTO_IOBUF_LEN.
 pub const READ_CHUNK: usize = 16 * 1024;
+/// Most bytes read per call while a big bulk argument arrives.
+pub const BIG_READ: usize = 1024 * 1024;
 /// How much is written per client per loop iteration before others get a
 /// turn, as Redis's NET_MAX_WRITES_PER_EVENT.
 pub const WRITE_BUDGET: usize = 64 * 1024;
@@ -107,14 +109,19 @@ pub struct Client {
     pub flags: Flags,
     pub ctime_ms: i64,
     pub last_interaction_ms: i64,
-    /// Name of the last command run (CLIENT LIST `cmd=`).
+    /// Name of the last command run (CLIENT LIST `cmd=`); for a
+    /// subcommand, `last_cmd_parent` holds the container (`client|list`).
     pub last_cmd: &'static str,
+    pub last_cmd_parent: &'static str,
     /// Since when the output buffer has been over the soft limit (0 = not).
     pub obuf_soft_since_ms: i64,
     /// True while WRITABLE interest is registered with the poller.
     pub want_writable: bool,
     /// True while on `Server::write_list`.
     pub in_write_list: bool,
+    /// True while on `Server::read_list` (flags avoid O(n) list searches
+    /// when thousands of clients pipeline at once).
+    pub in_read_list: bool,
     /// Total bytes read and written, for CLIENT LIST tot-net-in/out.
     pub net_in: u64,
     pub net_out: u64,
@@ -162,9 +169,11 @@ impl Client {
             ctime_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
+            last_cmd_parent: "",
             obuf_soft_since_ms: 0,
             want_writable: false,
             in_write_list: false,
+            in_read_list: false,
             net_in: 0,
             net_out: 0,
             commands_processed: 0,
@@ -177,12 +186,22 @@ impl Client {
         self.compact_query();
         let mut want = READ_CHUNK;
         if let Some(need) = self.parser.wanted() {
-            // A big bulk argument: make room for all of it at once, as Redis
-            // does for arguments of 32 KB and more, so it is not copied
-            // repeatedly while the buffer grows.
+            // A big bulk argument: reserve room for all of it at once, as
+            // Redis does for arguments of 32 KB and more, so it is not
+            // copied repeatedly while the buffer grows. Reserving is only
+            // address space; the buffer's length (zero-filled, so resident)
+            // grows by at most BIG_READ per read, with the bytes that
+            // actually arrive. Sizing it to the announced length instead let
+            // three clients each sending `$500000000` and a few bytes pin
+            // 1.2 GB of RSS (Redis: nothing).
             let have = self.qlen - self.qpos;
             if need > have {
-                want = want.max(need - have);
+                let missing = need - have;
+                let full = self.qlen + missing;
+                if full > self.qbuf.len() {
+                    self.qbuf.reserve_exact(full - self.qbuf.len());
+                }
+                want = want.max(missing.min(BIG_READ));
             }
         }
         if self.qbuf.len() - self.qlen < want {
@@ -200,32 +219,27 @@ impl Client {
                     more: n == end - (self.qlen - n),
                 }
             }
+            // Nothing came (typically the read tried right after accept).
+            // The buffer, if empty, goes back to the server's shared one
+            // after `process_input`, so idle clients pin no input buffer.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => ReadOutcome::Data { more: true },
             Err(_) => ReadOutcome::Closed,
         }
     }
 
-    /// Moves unparsed input to the front of the query buffer.
+    /// Moves unparsed input to the front of the query buffer. A half-read
+    /// multibulk keeps its first bytes too: the arguments already cut are
+    /// spans into them (see `Parser::keep_from`).
     pub fn compact_query(&mut self) {
-        if self.qpos == 0 {
+        let from = self.parser.keep_from(self.qpos);
+        if from == 0 {
             return;
         }
-        if self.qpos == self.qlen {
-            self.qpos = 0;
-            self.qlen = 0;
-            if self.parser.in_progress() {
-                // Spans would dangle; cannot happen (a half-read command has unread bytes) but stay safe.
-                self.parser.shift(0);
-            }
-        } else {
-            self.qbuf.copy_within(self.qpos..self.qlen, 0);
-            if self.parser.in_progress() {
-                self.parser.shift(self.qpos);
-            }
-            self.qlen -= self.qpos;
-            self.qpos = 0;
-        }
+        self.qbuf.copy_within(from..self.qlen, 0);
+        self.parser.shift(from);
+        self.qlen -= from;
+        self.qpos -= from;
         // Give back a buffer a big request grew, once it is idle.
         if self.qlen == 0 && self.qbuf.len() > 4 * READ_CHUNK && !self.parser.in_progress() {
             self.qbuf = Vec::new();
@@ -266,12 +280,13 @@ impl Client {
 
     /// CLIENT LIST `flags=` letters.
     pub fn flag_letters(&self) -> String {
+        // Redis 7.0's order: ... x b t R B d c u A U r e (T in 7.2).
         let mut s = String::new();
-        if self.flags.close_asap {
-            s.push('A');
-        }
         if self.flags.close_after_reply {
             s.push('c');
+        }
+        if self.flags.close_asap {
+            s.push('A');
         }
         if self.flags.unix_socket {
             s.push('U');

@@ -22,12 +22,18 @@ pub fn run(srv: &mut Server) {
 
     if srv.config.timeout > 0 {
         let limit = srv.config.timeout as i64 * 1000;
+        // A client whose command CLIENT PAUSE holds back is waiting on us,
+        // not idle: Redis counts it as blocked, and blocked clients are
+        // exempt from `timeout`. Until `unpause` below has re-served them
+        // (the pause may have just expired), they still count as held.
+        let paused = srv.pause.until_ms != 0;
         let idle: Vec<usize> = srv
             .clients
             .iter()
             .filter_map(|(t, c)| {
                 c.as_ref()
                     .filter(|c| now - c.last_interaction_ms > limit)
+                    .filter(|c| !(paused && c.query_len() > 0))
                     .map(|_| t)
             })
             .collect();
@@ -55,8 +61,11 @@ pub fn unpause(srv: &mut Server) {
         .map(|(t, _)| t)
         .collect();
     for t in held {
-        if !srv.read_list.contains(&t) {
-            srv.read_list.push(t);
+        if let Some(Some(c)) = srv.clients.get_mut(t) {
+            if !c.in_read_list {
+                c.in_read_list = true;
+                srv.read_list.push(t);
+            }
         }
     }
 }

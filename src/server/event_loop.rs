@@ -33,7 +33,7 @@ use crate::protocol::parser::{Limits, Parsed};
 /// Listener tokens count down from here; client tokens are slab indexes.
 const LISTENER_BASE: usize = usize::MAX - 1;
 
-const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled, no bind address was specified, no authentication password is requested to clients. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 extern "C" fn on_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
@@ -78,6 +78,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     log::info!("Ready to accept connections");
     let mut events = Events::with_capacity(1024);
     let mut next_cron = srv.now_ms;
+    let mut eof_suspects: Vec<usize> = Vec::new();
     loop {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
@@ -108,6 +109,14 @@ pub fn run(config: Config) -> io::Result<i32> {
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                 handle_readable(&mut srv, t);
+                // Edge-triggered: a FIN that arrived with the last bytes is
+                // reported once, together with them. A short read took the
+                // bytes but not the end of stream, so read once more in the
+                // next iteration, after the replies were written, to see
+                // it; otherwise the socket would sit in CLOSE_WAIT forever.
+                if ev.is_read_closed() {
+                    eof_suspects.push(t);
+                }
             }
             if ev.is_writable() {
                 queue_write(&mut srv, t);
@@ -115,6 +124,9 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         let again = std::mem::take(&mut srv.read_list);
         for t in again {
+            if let Some(Some(c)) = srv.clients.get_mut(t) {
+                c.in_read_list = false;
+            }
             handle_readable(&mut srv, t);
         }
         if srv.now_ms >= next_cron {
@@ -125,6 +137,11 @@ pub fn run(config: Config) -> io::Result<i32> {
         before_sleep(&mut srv);
         // After the replies went out, so its millisecond delays no reply.
         crate::db::before_sleep(&mut srv);
+        for t in eof_suspects.drain(..) {
+            if matches!(srv.clients.get(t), Some(Some(_))) && !srv.read_list.contains(&t) {
+                srv.read_list.push(t);
+            }
+        }
         if srv.shutdown.requested {
             break;
         }
@@ -149,7 +166,6 @@ fn accept_all(srv: &mut Server, l: &mut Listener) {
         };
         match accepted {
             Ok((mut conn, addr, laddr, local, unix)) => {
-                srv.stats.total_connections_received += 1;
                 if srv.clients.len() >= srv.config.maxclients {
                     let _ = conn.write(b"-ERR max number of clients reached\r\n");
                     srv.stats.rejected_connections += 1;
@@ -165,6 +181,7 @@ fn accept_all(srv: &mut Server, l: &mut Listener) {
                     srv.stats.rejected_connections += 1;
                     continue;
                 }
+                srv.stats.total_connections_received += 1;
                 let entry = srv.clients.vacant_entry();
                 let token = entry.key();
                 if token >= LISTENER_BASE - 64 {
@@ -206,7 +223,13 @@ fn handle_readable(srv: &mut Server, t: usize) {
     if c.flags.close_after_reply || c.flags.close_asap {
         return;
     }
-    match c.read_some() {
+    if c.qbuf.is_empty() && !srv.shared_qbuf.is_empty() {
+        c.qbuf = std::mem::take(&mut srv.shared_qbuf);
+    }
+    let before = c.net_in;
+    let outcome = c.read_some();
+    srv.stats.total_net_input_bytes += c.net_in - before;
+    match outcome {
         ReadOutcome::Closed => {
             free_client(srv, t);
             return;
@@ -215,7 +238,8 @@ fn handle_readable(srv: &mut Server, t: usize) {
         ReadOutcome::Data { more } => {
             srv.stats.total_reads_processed += 1;
             c.last_interaction_ms = srv.now_ms;
-            if more && !srv.read_list.contains(&t) {
+            if more && !c.in_read_list {
+                c.in_read_list = true;
                 srv.read_list.push(t);
             }
         }
@@ -237,7 +261,6 @@ pub fn process_input(srv: &mut Server, t: usize) {
             max_bulk: srv.config.proto_max_bulk_len,
             unauthenticated: !c.authenticated,
         };
-        let before = c.qpos;
         let parsed = {
             let Client {
                 qbuf,
@@ -262,7 +285,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 if paused_for(srv, args) {
                     // CLIENT PAUSE: leave the command in the buffer; the
                     // cron re-serves the client when the pause ends.
-                    c.qpos = before;
+                    // Rewind to the command's first byte, which lies before
+                    // where this parse call began if it came in several reads.
+                    c.qpos = c.parser.command_start();
                     c.qbuf = qbuf;
                     c.scratch = scratch;
                     c.parser.spans = spans;
@@ -306,6 +331,20 @@ pub fn process_input(srv: &mut Server, t: usize) {
         );
         srv.stats.client_qbuf_limit_disconnections += 1;
         c.flags.close_asap = true;
+    }
+    if c.qpos == c.qlen
+        && !c.parser.in_progress()
+        && !c.qbuf.is_empty()
+        && srv.shared_qbuf.is_empty()
+    {
+        // Everything read was executed: lend the buffer back (or free it,
+        // if a big argument grew it).
+        c.qpos = 0;
+        c.qlen = 0;
+        let buf = std::mem::take(&mut c.qbuf);
+        if buf.len() <= 4 * super::client::READ_CHUNK {
+            srv.shared_qbuf = buf;
+        }
     }
     let token = c.token;
     let has_output = c.reply.pending() > 0;
@@ -367,6 +406,11 @@ fn before_sleep(srv: &mut Server) {
             continue;
         };
         c.in_write_list = false;
+        // As Redis: a client marked to be closed gets nothing more (its
+        // pending replies after a POST/Host: line are dropped, not sent).
+        if c.flags.close_asap {
+            continue;
+        }
         match c.write_some() {
             Err(_) => {
                 srv.schedule_close(t);
@@ -459,7 +503,6 @@ pub fn free_client(srv: &mut Server, t: usize) {
             let _ = srv.registry.deregister(c.conn.source());
         }
     }
-    srv.read_list.retain(|&x| x != t);
 }
 
 /// Flushes what can be flushed and says goodbye.

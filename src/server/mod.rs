@@ -59,6 +59,10 @@ pub struct Server {
     pub run_id: String,
     pub shutdown: ShutdownRequest,
     pub pause: Pause,
+    /// The query buffer lent to whichever client reads next (Redis 7.4's
+    /// "reusable query buffer"): a client whose input is fully consumed
+    /// gives it back, so idle connections hold no input buffer at all.
+    pub shared_qbuf: Vec<u8>,
     /// Tokens of clients with output waiting to be written.
     pub write_list: Vec<usize>,
     /// Tokens of clients with bytes left unread or commands left unparsed.
@@ -96,7 +100,7 @@ impl Server {
         Server {
             dbs,
             clients: Slab::with_capacity(1024),
-            stats: Stats::default(),
+            stats: Stats::at_start(),
             table: CommandTable::new(),
             registry,
             now_ms: now_us / 1000,
@@ -107,6 +111,7 @@ impl Server {
             run_id: random_hex(40),
             shutdown: ShutdownRequest::default(),
             pause: Pause::default(),
+            shared_qbuf: Vec::new(),
             write_list: Vec::new(),
             read_list: Vec::new(),
             close_list: Vec::new(),

@@ -36,6 +36,14 @@ pub struct Stats {
     pub ops_samples: Samples,
     pub net_in_samples: Samples,
     pub net_out_samples: Samples,
+    /// Writes since the last save (Redis's `server.dirty`): write
+    /// commands add the number of changes they made. INFO
+    /// rdb_changes_since_last_save.
+    pub dirty: u64,
+    /// Highest `used_memory` seen (INFO used_memory_peak).
+    pub peak_memory: u64,
+    /// `used_memory` of the empty server right after start.
+    pub startup_memory: u64,
 }
 
 /// A ring of per-interval rates, as Redis's `trackInstantaneousMetric`.
@@ -65,6 +73,17 @@ impl Samples {
 }
 
 impl Stats {
+    /// Counters for a server starting now: zero, except the memory
+    /// baseline INFO measures the dataset against.
+    pub fn at_start() -> Stats {
+        let used = crate::commands::info::allocator_stats().0;
+        Stats {
+            peak_memory: used,
+            startup_memory: used,
+            ..Stats::default()
+        }
+    }
+
     /// Counts an error reply under its code (the text up to the first space).
     pub fn count_error(&mut self, text: &[u8]) {
         self.total_error_replies += 1;

@@ -3,10 +3,15 @@
 //!
 //! `*` any run of bytes, `?` one byte, `[abc]` `[^abc]` `[a-z]` classes
 //! (a reversed range `[z-a]` works too), `\x` a literal `x`. Matching is on
-//! bytes, not characters. A pattern with many stars could take exponential
-//! time on a naive matcher; like Redis, once a star's tail failed to match
-//! at every later position, no longer match can succeed, so we stop there
-//! (`skip_longer`), and recursion depth is capped.
+//! bytes, not characters, and range bounds compare as C's signed `char`, so
+//! bytes from 0x80 up sort below ASCII exactly as in Redis (checked against
+//! redis-server by `tests/keys.rs` on random patterns).
+//!
+//! A pattern with many stars could take exponential time on a naive
+//! matcher; like Redis, once a star's tail failed to match at every later
+//! position, no longer match can succeed, so we stop there
+//! (`skip_longer`). Recursion deeper than 1000 stars gives up with "no
+//! match", which is Redis 7.0's answer too, not only a stack guard.
 
 /// True if `string` matches `pattern`.
 pub fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
@@ -19,6 +24,21 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
         a.eq_ignore_ascii_case(&b)
     } else {
         a == b
+    }
+}
+
+/// A byte as C's signed `char` sees it.
+fn signed(b: u8) -> i32 {
+    b as i8 as i32
+}
+
+/// C's `tolower` in the "C" locale, on a signed `char` value: only ASCII
+/// capitals change.
+fn lower(c: i32) -> i32 {
+    if (b'A' as i32..=b'Z' as i32).contains(&c) {
+        c + 32
+    } else {
+        c
     }
 }
 
@@ -79,15 +99,19 @@ fn match_impl(
                     } else if p[0] == b']' {
                         break;
                     } else if p.len() >= 3 && p[1] == b'-' {
-                        let (mut start, mut end) = (p[0], p[2]);
-                        let mut c = s[0];
+                        // Redis compares `char`s, which are signed on the
+                        // platforms it ships for: a byte of 0x80 or more
+                        // sorts before 'a'. `[a-\xff]` therefore spans
+                        // \xff..a, not a..\xff, and we must agree.
+                        let (mut start, mut end) = (signed(p[0]), signed(p[2]));
+                        let mut c = signed(s[0]);
                         if start > end {
                             std::mem::swap(&mut start, &mut end);
                         }
                         if nocase {
-                            start = start.to_ascii_lowercase();
-                            end = end.to_ascii_lowercase();
-                            c = c.to_ascii_lowercase();
+                            start = lower(start);
+                            end = lower(end);
+                            c = lower(c);
                         }
                         p = &p[2..];
                         if c >= start && c <= end {
@@ -169,6 +193,44 @@ mod tests {
         assert!(matches(b"HELLO", b"hello", true));
         // An unterminated class never matches, as in Redis.
         assert!(!m("a[", "a["));
+    }
+
+    #[test]
+    fn ranges_compare_signed_chars_like_c() {
+        // 0xff is -1 as a C char: [a-\xff] spans -1..=97.
+        assert!(matches(b"[a-\xff]", b"\xff", false));
+        assert!(matches(b"[a-\xff]", b"0", false));
+        assert!(!matches(b"[a-\xff]", b"b", false));
+        assert!(!matches(b"[a-\xff]", b"\x80", false));
+        assert!(matches(b"[\x80-\xff]", b"\xc3", false));
+        assert!(!matches(b"[\x80-\xff]", b"a", false));
+        // [\x00-\x7f] covers no high byte.
+        assert!(!matches(b"[\x00-\x7f]", b"\xe9", false));
+        // Case folding leaves high bytes alone.
+        assert!(matches(b"[A-C]", b"b", true));
+        assert!(!matches(b"[A-C]", b"\xe2", true));
+    }
+
+    #[test]
+    fn unterminated_classes_and_escapes() {
+        // The class runs to the end of the pattern and still counts.
+        assert!(m("a[b", "ab"));
+        assert!(m("a[^", "ax"));
+        assert!(!m("a[^", "a"));
+        assert!(m("a[b-", "a-"));
+        // A trailing backslash is a literal backslash.
+        assert!(m("a\\", "a\\"));
+        assert!(matches(b"a\\", b"a\\", false));
+        // `]` right after `[` closes an empty class, which matches nothing.
+        assert!(!m("[]]", "]"));
+        // In `[x-]b` the `]` ends a range x..], so the class goes on to `b`.
+        assert!(m("a[x-]b", "a]"));
+        assert!(m("a[x-]b", "ab"));
+        // Nesting deeper than 1000 stars gives up, as Redis 7.0 does.
+        let deep = "a*".repeat(1001) + "a";
+        assert!(!m(&deep, &"a".repeat(3000)));
+        let shallow = "a*".repeat(999) + "a";
+        assert!(m(&shallow, &"a".repeat(3000)));
     }
 
     #[test]

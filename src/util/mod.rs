@@ -2,3 +2,4 @@
 
 pub mod glob;
 pub mod numbers;
+pub mod sha1;

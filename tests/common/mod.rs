@@ -68,8 +68,11 @@ impl Server {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                 if s.write_all(b"PING\r\n").is_ok() {
-                    let mut b = [0u8; 7];
-                    if s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n" {
+                    // A server started with --requirepass answers NOAUTH: ready too.
+                    let mut line = String::new();
+                    if BufReader::new(&s).read_line(&mut line).is_ok()
+                        && (line == "+PONG\r\n" || line.starts_with("-NOAUTH"))
+                    {
                         return true;
                     }
                 }

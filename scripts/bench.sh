@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Side-by-side measurements of reddish against Redis (Debian's redis-server).
+#
+#   scripts/bench.sh                      throughput and CPU efficiency (redis-benchmark)
+#   scripts/bench.sh memory [N] [SIZE]    memory for N keys of SIZE-byte values
+#   scripts/bench.sh conns [N]            memory per idle connection (N = 10000)
+#
+# Throughput: both servers start with the same flags (persistence off, free
+# ports on 127.0.0.1), the server pinned to CPU 0 and redis-benchmark to
+# CPU 1, so the server gets one core as Redis's single thread does. Each
+# test and pipeline depth runs against reddish and Redis in alternation,
+# ROUNDS times, and the median is kept; alternating spreads the noise of a
+# busy machine over both. Besides requests per second, each run reads the
+# server's utime+stime from /proc/PID/stat before and after and reports
+# requests per CPU-second: the cost of a request, which stays meaningful
+# when the machine is too busy for throughput to be.
+#
+# Environment (throughput mode):
+#   TESTS      redis-benchmark tests     (PING_INLINE,PING_MBULK,SET,GET,INCR,MSET)
+#   REQUESTS   requests per run at -P 1  (100000)
+#   REQUESTS_PIPELINED  requests per run at -P > 1 (1000000)
+#   CLIENTS    connections               (50)
+#   PIPELINES  pipeline depths           ("1 16")
+#   ROUNDS     runs per server and test  (3)
+#   KEYSPACE   -r value                  (100000)
+#   EXTRA      more redis-benchmark arguments
+#   REDDISH    server binary             (target/release/reddish-server)
+#   BUDGET     seconds for all runs; later runs are skipped past it (1800)
+#
+# Environment (conns mode):
+#   CONNS_ACTIVE=1   each connection sends one PING before idling
+#   CONNS_WAIT       seconds to wait before reading RSS (0.3; 4 lets idle trimming run)
+#
+# The output is a Markdown table meant to be pasted into a note.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+LIB="python3 scripts/benchlib.py"
+MODE="${1:-throughput}"
+
+TESTS="${TESTS:-PING_INLINE,PING_MBULK,SET,GET,INCR,MSET}"
+REQUESTS="${REQUESTS:-100000}"
+REQUESTS_PIPELINED="${REQUESTS_PIPELINED:-1000000}"
+CLIENTS="${CLIENTS:-50}"
+PIPELINES="${PIPELINES:-1 16}"
+ROUNDS="${ROUNDS:-3}"
+KEYSPACE="${KEYSPACE:-100000}"
+EXTRA="${EXTRA:-}"
+REDDISH="${REDDISH:-target/release/reddish-server}"
+BUDGET="${BUDGET:-1800}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLIENT_CPU="${CLIENT_CPU:-1}"
+
+case "$MODE" in
+    throughput | memory | conns) ;;
+    -h | --help | help) sed -n '2,34p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N]]" >&2; exit 2 ;;
+esac
+
+for tool in redis-server redis-benchmark redis-cli python3 taskset; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing (make deps)" >&2; exit 1; }
+done
+
+if [ -z "${REDDISH_SKIP_BUILD:-}" ]; then
+    cargo build --release --quiet
+fi
+[ -x "$REDDISH" ] || { echo "bench.sh: no $REDDISH" >&2; exit 1; }
+
+# Idle connections need file descriptors in the servers and in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+WORK="$(mktemp -d /tmp/reddish-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME EXTRA_FLAGS... : starts reddish or redis pinned to
+# SERVER_CPU on a free port; sets PORT and PID.
+start_server() {
+    local name="$1"
+    shift
+    local bin
+    case "$name" in
+        reddish) bin="$REDDISH" ;;
+        redis) bin="redis-server" ;;
+    esac
+    for _attempt in 1 2 3 4 5; do
+        PORT="$($LIB freeport)"
+        taskset -c "$SERVER_CPU" "$bin" --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
+            "$@" >"$WORK/$name.log" 2>&1 &
+        PID=$!
+        PIDS+=("$PID")
+        for _ in $(seq 100); do
+            if redis-cli -p "$PORT" PING 2>/dev/null | grep -q PONG; then
+                return 0
+            fi
+            kill -0 "$PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+    done
+    echo "bench.sh: $name did not start; log:" >&2
+    cat "$WORK/$name.log" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# CPU seconds (utime+stime) the process has used, from /proc/PID/stat.
+cpu_ticks() {
+    # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    local rest
+    rest="$(sed 's/.*) //' "/proc/$1/stat")"
+    awk '{print $12 + $13}' <<<"$rest"
+}
+TICKS="$(getconf CLK_TCK)"
+
+# The command a redis-benchmark test sends (PING_INLINE -> PING, LRANGE_100 -> LRANGE).
+test_command() {
+    local t="${1%%_*}"
+    echo "$t"
+}
+
+# True if the server knows the command of this test.
+supports() {
+    local port="$1" cmd="$2"
+    ! redis-cli -p "$port" "$cmd" __bench_probe__ 2>&1 | grep -qi "unknown command"
+}
+
+throughput() {
+    local results="$WORK/results.tsv"
+    : >"$results"
+    start_server reddish
+    local rport="$PORT" rpid="$PID"
+    start_server redis
+    local sport="$PORT" spid="$PID"
+    echo "reddish pid $rpid port $rport, redis pid $spid port $sport; server on CPU $SERVER_CPU, redis-benchmark on CPU $CLIENT_CPU" >&2
+    local IFS_SAVE="$IFS"
+    IFS=',' read -r -a tests <<<"$TESTS"
+    IFS="$IFS_SAVE"
+    for pl in $PIPELINES; do
+        local n="$REQUESTS"
+        [ "$pl" -gt 1 ] && n="$REQUESTS_PIPELINED"
+        for t in "${tests[@]}"; do
+            local cmd
+            cmd="$(test_command "$t")"
+            for round in $(seq "$ROUNDS"); do
+                for server in reddish redis; do
+                    local port pid
+                    if [ "$server" = reddish ]; then port=$rport pid=$rpid; else port=$sport pid=$spid; fi
+                    if ! supports "$port" "$cmd"; then
+                        printf '%s\t%s\t%s\t%s\tunsupported\t0\t0\n' "$t" "$pl" "$server" "$round" >>"$results"
+                        continue
+                    fi
+                    if [ "$SECONDS" -gt "$BUDGET" ]; then
+                        echo "bench.sh: over the $BUDGET s budget, skipping $t -P $pl on $server" >&2
+                        continue
+                    fi
+                    local c0 c1 out rps
+                    c0="$(cpu_ticks "$pid")"
+                    # shellcheck disable=SC2086
+                    out="$(timeout 120 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$CLIENTS" \
+                        -n "$n" -P "$pl" -r "$KEYSPACE" -t "$t" --csv -q $EXTRA 2>/dev/null || true)"
+                    c1="$(cpu_ticks "$pid")"
+                    rps="$(awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}' <<<"$out")"
+                    if [ -z "$rps" ]; then
+                        echo "bench.sh: no result for $t -P $pl on $server" >&2
+                        continue
+                    fi
+                    local cpu
+                    cpu="$(awk -v a="$c0" -v b="$c1" -v hz="$TICKS" 'BEGIN {printf "%.3f", (b - a) / hz}')"
+                    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$pl" "$server" "$round" "$rps" "$n" "$cpu" >>"$results"
+                    printf '  %-12s -P %-3s %-8s round %s: %12s req/s, %6ss CPU\n' "$t" "$pl" "$server" "$round" "$rps" "$cpu" >&2
+                done
+            done
+        done
+    done
+    echo
+    echo "reddish vs Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'): redis-benchmark -c $CLIENTS -r $KEYSPACE, -n $REQUESTS at -P 1 and $REQUESTS_PIPELINED when pipelined, median of $ROUNDS alternating runs, each server on one pinned core"
+    echo
+    $LIB table "$results"
+}
+
+# used_memory from INFO memory, or "n/a" when the server has no INFO.
+used_memory() {
+    local v
+    v="$(redis-cli -p "$1" INFO memory 2>/dev/null | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}')"
+    echo "${v:-n/a}"
+}
+
+rss_bytes() {
+    awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"
+}
+
+memory() {
+    local n="${1:-1000000}" size="${2:-32}"
+    local data="$WORK/load.resp"
+    $LIB resp "$n" "$size" >"$data"
+    printf '| server | keys (DBSIZE) | load errors | used_memory | RSS | RSS delta | RSS bytes/key | used_memory bytes/key |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+    local rows=()
+    for server in reddish redis; do
+        start_server "$server"
+        local port="$PORT" pid="$PID"
+        local rss0 um0
+        rss0="$(rss_bytes "$pid")"
+        um0="$(used_memory "$port")"
+        local pipe_out
+        pipe_out="$(timeout 600 redis-cli -p "$port" --pipe <"$data" 2>&1 | tail -1 || true)"
+        echo "$server: $pipe_out" >&2
+        local errors keys rss um
+        errors="$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$pipe_out")"
+        keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
+        rss="$(rss_bytes "$pid")"
+        um="$(used_memory "$port")"
+        local per_rss per_um
+        per_rss="$(awk -v a="$rss0" -v b="$rss" -v k="$keys" 'BEGIN {if (k > 0) printf "%.1f", (b - a) / k; else print "-"}')"
+        per_um="-"
+        if [ "$um" != n/a ] && [ "$um0" != n/a ]; then
+            per_um="$(awk -v a="$um0" -v b="$um" -v k="$keys" 'BEGIN {if (k > 0) printf "%.1f", (b - a) / k; else print "-"}')"
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$keys" "${errors:-?}" "$um" "$rss" "$((rss - rss0))" "$per_rss" "$per_um"
+        rows+=("$per_rss")
+        stop_server "$pid"
+    done
+    echo
+    awk -v a="${rows[0]}" -v b="${rows[1]}" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "RSS bytes per key, reddish/redis: %.2f\n", a / b; else print "RSS bytes per key ratio: n/a"}'
+    echo "($n SETs of key:%012d with $size-byte values, loaded with redis-cli --pipe; RSS from /proc/PID/status)"
+}
+
+conns() {
+    local n="${1:-10000}"
+    printf '| server | idle connections held | PING on a new connection | RSS before | RSS after | RSS bytes/connection |\n'
+    printf '|---|---:|---|---:|---:|---:|\n'
+    local per=()
+    for server in reddish redis; do
+        start_server "$server" --maxclients 20000
+        local line
+        line="$(timeout 300 $LIB conns "$PORT" "$PID" "$n")" || line=""
+        if [ -z "$line" ]; then
+            printf '| %s | failed | | | | |\n' "$server"
+            per+=("0")
+        else
+            local held alive ok before after p
+            IFS=$'\t' read -r held alive ok before after p <<<"$line"
+            printf '| %s | %s of %s | %s | %s KB | %s KB | %s |\n' "$server" "$alive" "$held" "$ok" "$before" "$after" "$p"
+            per+=("$p")
+        fi
+        stop_server "$PID"
+    done
+    echo
+    awk -v a="${per[0]}" -v b="${per[1]}" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "RSS per idle connection, reddish/redis: %.2f\n", a / b; else print "RSS per idle connection ratio: n/a"}'
+    echo "(ulimit -n $(ulimit -n); RSS from /proc/PID/status; $([ "${CONNS_ACTIVE:-}" = 1 ] && echo "one PING per connection before idling" || echo "connections never used"))"
+}
+
+case "$MODE" in
+    throughput) throughput ;;
+    memory) memory "${2:-}" "${3:-}" ;;
+    conns) conns "${2:-}" ;;
+esac

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Helpers for scripts/bench.sh (standard library only).
+
+    benchlib.py freeport                     print a free TCP port on 127.0.0.1
+    benchlib.py resp N SIZE                  write N SETs (key:%012d, SIZE-byte values) as RESP to stdout
+    benchlib.py table RESULTS                print the throughput table from bench.sh's TSV
+    benchlib.py conns PORT PID N             open N idle connections, report RSS growth
+
+Everything talks to 127.0.0.1 only and every wait has a timeout.
+"""
+
+import math
+import os
+import socket
+import statistics
+import sys
+import time
+
+
+def freeport():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+def resp(n, size):
+    # Deterministic: exactly n distinct keys, values of exactly `size` bytes,
+    # so both servers hold the same data and bytes/key compare like for like.
+    value = (b"v" * size)
+    head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
+    tail = b"\r\n$%d\r\n%s\r\n" % (size, value)
+    out = sys.stdout.buffer
+    chunk = []
+    for i in range(n):
+        chunk.append(head + b"key:%012d" % i + tail)
+        if len(chunk) == 10000:
+            out.write(b"".join(chunk))
+            chunk = []
+    out.write(b"".join(chunk))
+    out.flush()
+
+
+def fmt_num(x):
+    if x is None:
+        return "n/a"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.2f}"
+
+
+def table(path):
+    """TSV rows: test, pipeline, server, round, rps, requests, cpu_seconds."""
+    runs = {}
+    order = []
+    for line in open(path):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 7:
+            continue
+        test, pl, server, _rnd, rps, reqs, cpu = parts
+        key = (test, int(pl))
+        if key not in runs:
+            runs[key] = {"reddish": [], "redis": []}
+            order.append(key)
+        if rps == "unsupported":
+            runs[key][server].append(None)
+            continue
+        rps = float(rps)
+        cpu = float(cpu)
+        eff = float(reqs) / cpu if cpu > 0 else None
+        runs[key][server].append((rps, eff))
+
+    def med(vals, i):
+        xs = [v[i] for v in vals if v is not None and v[i] is not None]
+        return statistics.median(xs) if xs else None
+
+    hdr = ("test", "P", "reddish req/s", "redis req/s", "ratio",
+           "reddish req/cpu-s", "redis req/cpu-s", "ratio")
+    rows = []
+    tput_ratios, eff_ratios = [], []
+    for key in order:
+        r, s = runs[key]["reddish"], runs[key]["redis"]
+        a, b = med(r, 0), med(s, 0)
+        ea, eb = med(r, 1), med(s, 1)
+        ratio = a / b if a and b else None
+        eratio = ea / eb if ea and eb else None
+        if ratio:
+            tput_ratios.append(ratio)
+        if eratio:
+            eff_ratios.append(eratio)
+        rows.append((key[0], str(key[1]), fmt_num(a) if a else "unsupported", fmt_num(b),
+                     f"{ratio:.2f}" if ratio else "-", fmt_num(ea) if ea else "-",
+                     fmt_num(eb), f"{eratio:.2f}" if eratio else "-"))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(hdr)]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+
+    print(line(hdr))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+
+    def gmean(xs):
+        return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+    print()
+    print(f"geometric mean reddish/redis: throughput {gmean(tput_ratios):.2f} "
+          f"({len(tput_ratios)} rows), requests per CPU-second {gmean(eff_ratios):.2f} "
+          f"({len(eff_ratios)} rows)")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def ping(port, timeout=10.0):
+    """PING on a fresh connection; True if +PONG came back in time. The
+    server accepts in order, so an answer also means every connection
+    opened before this one has been accepted."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+                s.sendall(b"PING\r\n")
+                buf = b""
+                while not buf.endswith(b"\r\n"):
+                    d = s.recv(64)
+                    if not d:
+                        break
+                    buf += d
+                return buf == b"+PONG\r\n"
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def conns(port, pid, n):
+    port, pid, n = int(port), int(pid), int(n)
+    active = os.environ.get("CONNS_ACTIVE") == "1"
+    if not ping(port):
+        print("server did not answer PING before the test", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.2)
+    before = rss_kb(pid)
+    socks = []
+    start = time.time()
+    failed = 0
+    for i in range(n):
+        if time.time() - start > 120:
+            print(f"gave up after {i} connections (120 s)", file=sys.stderr)
+            break
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if active:
+                # One command first, then idle: what a pooled client costs.
+                s.sendall(b"PING\r\n")
+                if s.recv(16) != b"+PONG\r\n":
+                    raise OSError("bad PING reply")
+            socks.append(s)
+        except OSError as e:
+            failed += 1
+            if failed > 10:
+                print(f"connect failed ({e}) after {i} connections", file=sys.stderr)
+                break
+        # Let the accept queue drain now and then (backlog is finite).
+        if i % 1000 == 999 and not ping(port):
+            print(f"PING failed after {i + 1} connections", file=sys.stderr)
+            break
+    ok = ping(port)
+    # CONNS_WAIT lets the servers' crons run first (Redis trims the query
+    # buffers of clients idle for over 2 s).
+    time.sleep(float(os.environ.get("CONNS_WAIT", "0.3")))
+    after = rss_kb(pid)
+    # A connection the server closed at once (maxclients) reads EOF.
+    alive = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            s.recv(1)  # EOF or an error reply: the server refused it
+        except BlockingIOError:
+            alive += 1  # nothing to read: still connected and idle
+        except OSError:
+            pass
+    for s in socks:
+        s.close()
+    per = (after - before) * 1024 / max(len(socks), 1)
+    # One machine-readable line for bench.sh.
+    print(f"{len(socks)}\t{alive}\t{'yes' if ok else 'no'}\t{before}\t{after}\t{per:.0f}")
+
+
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "freeport":
+        freeport()
+    elif cmd == "resp":
+        resp(int(sys.argv[2]), int(sys.argv[3]))
+    elif cmd == "table":
+        table(sys.argv[2])
+    elif cmd == "conns":
+        conns(*sys.argv[2:5])
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
