@@ -10,6 +10,7 @@ pub mod cron;
 pub mod event_loop;
 pub mod listener;
 pub mod stats;
+pub mod timer;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -73,6 +74,8 @@ pub struct Server {
     pub cron_loops: u64,
     /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
     pub active_expire_enabled: bool,
+    /// Active expiry bookkeeping between cycles (`db::expire`).
+    pub expire: crate::db::expire::ExpireState,
     pub executable: String,
 }
 
@@ -115,6 +118,7 @@ impl Server {
             tcp_port: config.port,
             cron_loops: 0,
             active_expire_enabled: true,
+            expire: Default::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
