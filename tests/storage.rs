@@ -37,7 +37,9 @@ fn val(b: &[u8]) -> Value {
 }
 
 fn bytes_of(v: &Value) -> Vec<u8> {
-    let Value::Str(s) = v;
+    let Value::Str(s) = v else {
+        panic!("the model only stores strings")
+    };
     let mut tmp = [0u8; 24];
     s.bytes(&mut tmp).to_vec()
 }

@@ -271,6 +271,10 @@ fn xor(digest: &mut [u8; 20], data: &[u8]) {
 fn type_code(v: &Value) -> u32 {
     match v {
         Value::Str(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -287,6 +291,10 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
             let mut tmp = [0u8; 24];
             mix(digest, s.bytes(&mut tmp));
         }
+        Value::List(v) => match **v {},
+        Value::Hash(v) => match **v {},
+        Value::Set(v) => match **v {},
+        Value::ZSet(v) => match **v {},
     }
     if has_deadline {
         xor(digest, b"!!expire!!");
@@ -549,24 +557,32 @@ fn lzf_compressed_len(inp: &[u8], out_len: usize) -> usize {
 fn object(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
-    let v = db.lookup(ctx.args.get(2), NO_EXPIRY).ok_or(err::NO_KEY)?;
-    let Value::Str(s) = v;
+    let key = ctx.args.get(2);
+    // As Redis's DEBUG OBJECT: no LRU touch, so the idle time is real.
+    let idle_secs = db.idle_secs_raw(key, now).ok_or(err::NO_KEY)?;
+    let v = db.peek(key, NO_EXPIRY).ok_or(err::NO_KEY)?;
     // Redis shares the integers 0..9999 between all keys, marking them with
     // an unkillable refcount; the same values show the same here.
-    let refcount: i64 = match s {
-        StrVal::Int(n) if (0..10000).contains(n) => i32::MAX as i64,
+    let refcount: i64 = match v {
+        Value::Str(StrVal::Int(n)) if (0..10000).contains(n) => i32::MAX as i64,
         _ => 1,
     };
-    // No per-value access clock exists yet (the eviction work adds one), so
-    // the value is shown as accessed now.
-    let lru = super::info::lru_clock(now);
+    let serialized = match v {
+        Value::Str(s) => serialized_len(s),
+        Value::List(v) => match **v {},
+        Value::Hash(v) => match **v {},
+        Value::Set(v) => match **v {},
+        Value::ZSet(v) => match **v {},
+    };
+    let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         v as *const Value,
         refcount,
         v.encoding(),
-        serialized_len(s),
-        lru
+        serialized,
+        lru,
+        idle_secs
     );
     ctx.client.reply.simple(line.as_bytes());
     Ok(())

@@ -157,23 +157,23 @@ impl Db {
         Some(e.into_value())
     }
 
-    /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
-    /// at LRU clock resolution.
-    pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
-        let e = self.dict.find_mut(key)?;
-        if e.deadline().is_some_and(|at| at <= now) {
-            e.remove();
-            self.expired_keys += 1;
-            return None;
-        }
+    /// Seconds since the key was last used, at `now`, without looking at
+    /// its deadline (DEBUG OBJECT shows even a key that is due).
+    pub fn idle_secs_raw(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        let lru = self.dict.find_mut(key)?.lru();
         let clock = lru_clock(now);
-        let lru = e.lru();
-        let secs = if clock >= lru {
+        Some(if clock >= lru {
             clock - lru
         } else {
             clock + (LRU_MASK - lru)
-        };
-        Some(secs as u64 * 1000)
+        } as u64)
+    }
+
+    /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
+    /// at LRU clock resolution.
+    pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        self.peek(key, now)?;
+        self.idle_secs_raw(key, now).map(|s| s * 1000)
     }
 
     pub fn contains(&mut self, key: &[u8], now: i64) -> bool {

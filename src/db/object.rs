@@ -263,6 +263,10 @@ impl StrVal {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrVal),
+    List(Box<crate::types::list_value::ListVal>),
+    Hash(Box<crate::types::hash_value::HashVal>),
+    Set(Box<crate::types::set_value::SetVal>),
+    ZSet(Box<crate::types::zset_value::ZSetVal>),
 }
 
 impl Value {
@@ -270,12 +274,20 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 }

@@ -21,11 +21,15 @@
 //! Everything here is single-threaded and allocation-conscious, like the
 //! rest of the server: no locks, no reference counting.
 
+pub mod hash_value;
 pub mod intset;
+pub mod list_value;
 pub mod listpack;
 pub mod lzf;
 pub mod quicklist;
+pub mod set_value;
 pub mod skiplist;
+pub mod zset_value;
 
 /// The allocation size jemalloc (Redis's allocator) would hand out for a
 /// request of `n` bytes: 8, then steps of 16 up to 128, then four classes
