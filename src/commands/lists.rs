@@ -14,7 +14,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
 use crate::server::Server;
-use crate::types::list_value::{ListVal, DEFAULT_COMPRESS, DEFAULT_FILL};
+use crate::types::list_value::ListVal;
 use crate::util::numbers::parse_i64;
 
 const fn l(name: &'static str, arity: i32, fl: u64, h: super::table::Handler) -> CommandDef {
@@ -84,6 +84,13 @@ pub static COMMANDS: &[CommandDef] = &[
         .summary("Append an element to a list, only if the list exists"),
 ];
 
+/// A fresh list shaped by the current `list-max-listpack-size` and
+/// `list-compress-depth` (CONFIG SET applies to lists created afterwards).
+fn new_list(ctx: &Ctx) -> ListVal {
+    let c = &ctx.srv.config;
+    ListVal::new(c.list_max_listpack_size, c.list_compress_depth)
+}
+
 /// Redis's `getLongFromObjectOrReply`.
 fn parse_long(arg: &[u8]) -> Result<i64, CmdError> {
     parse_i64(arg).ok_or(err::NOT_INT)
@@ -148,7 +155,7 @@ fn push_generic(ctx: &mut Ctx, head: bool, only_existing: bool) -> CmdResult {
         }
         None if only_existing => 0,
         None => {
-            let mut l = ListVal::new(DEFAULT_FILL, DEFAULT_COMPRESS);
+            let mut l = new_list(ctx);
             for v in args.iter().skip(2) {
                 if head {
                     l.ql.push_front(v);
@@ -531,7 +538,7 @@ fn move_generic(
             }
         }
     } else {
-        let mut d = ListVal::new(DEFAULT_FILL, DEFAULT_COMPRESS);
+        let mut d = new_list(ctx);
         d.ql.push_back(&v);
         let db = ctx.client.db;
         ctx.srv.dbs[db].insert(dst, Value::List(Box::new(d)), false);
