@@ -355,8 +355,13 @@ fn lpos(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let reverse = rank < 0;
-    // Matches to skip before the first one reported (LONG_MIN wraps as in C).
-    let mut skip = rank.unsigned_abs().saturating_sub(1);
+    // Matches to skip before the first one reported. Redis negates a
+    // negative rank in C, where LONG_MIN stays negative and so skips none.
+    let mut skip = if rank == i64::MIN {
+        0
+    } else {
+        rank.unsigned_abs() - 1
+    };
     let limit = count.map_or(1, |c| if c == 0 { u64::MAX } else { c as u64 });
     let len = l.len();
     let mut found: Vec<i64> = Vec::new();
