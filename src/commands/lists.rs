@@ -13,6 +13,7 @@ use super::keys::count_read;
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
+use crate::server::blocking::Blocked;
 use crate::server::Server;
 use crate::types::list_value::ListVal;
 use crate::util::numbers::parse_i64;
@@ -24,6 +25,29 @@ const fn l(name: &'static str, arity: i32, fl: u64, h: super::table::Handler) ->
 }
 
 pub static COMMANDS: &[CommandDef] = &[
+    l("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, blmove)
+        .keys(1, 2, 1)
+        .acl("write list slow blocking")
+        .since("6.2.0")
+        .summary("Pop an element from a list, push it to another list and return it; or block until one is available"),
+    CommandDef::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, blmpop)
+        .keys(0, 0, 0)
+        .group("list")
+        .acl("write list slow blocking")
+        .since("7.0.0")
+        .summary("Pop elements from a list, or block until one is available"),
+    l("blpop", -3, WRITE | NOSCRIPT | BLOCKING, blpop)
+        .keys(1, -2, 1)
+        .acl("write list slow blocking")
+        .summary("Remove and get the first element in a list, or block until one is available"),
+    l("brpop", -3, WRITE | NOSCRIPT | BLOCKING, brpop)
+        .keys(1, -2, 1)
+        .acl("write list slow blocking")
+        .summary("Remove and get the last element in a list, or block until one is available"),
+    l("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, brpoplpush)
+        .keys(1, 2, 1)
+        .acl("write list slow blocking")
+        .summary("Pop an element from a list, push it to another list and return it; or block until one is available"),
     l("lindex", 3, READONLY, lindex)
         .acl("read list slow")
         .summary("Get an element from a list by its index"),
@@ -169,6 +193,9 @@ fn push_generic(ctx: &mut Ctx, head: bool, only_existing: bool) -> CmdResult {
             n
         }
     };
+    if len > 0 {
+        ctx.srv.blocking.signal(ctx.client.db, key);
+    }
     ctx.client.reply.int(len as i64);
     Ok(())
 }
@@ -549,6 +576,7 @@ fn move_generic(
         ctx.srv.dbs[db].insert(dst, Value::List(Box::new(d)), false);
     }
     drop_if_empty(ctx, src);
+    ctx.srv.blocking.signal(ctx.client.db, dst);
     ctx.client.reply.bulk(&v);
     Ok(())
 }
@@ -564,10 +592,19 @@ fn rpoplpush(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn lmpop(ctx: &mut Ctx) -> CmdResult {
-    let numkeys = parse_i64(ctx.args.get(1))
+    let keys = lmpop_parse(ctx, 1)?;
+    if !lmpop_serve(ctx, keys)? {
+        ctx.client.reply.null_array();
+    }
+    Ok(())
+}
+
+/// LMPOP's arguments from `numkeys` at `at`: (first key, end of keys, head, count).
+fn lmpop_parse(ctx: &Ctx, at: usize) -> Result<(usize, usize, bool, usize), CmdError> {
+    let numkeys = parse_i64(ctx.args.get(at))
         .filter(|&n| n > 0)
         .ok_or(CmdError::new("ERR numkeys should be greater than 0"))?;
-    let where_idx = 2u64.saturating_add(numkeys as u64);
+    let where_idx = (at as u64 + 1).saturating_add(numkeys as u64);
     if where_idx >= ctx.args.len() as u64 {
         return Err(err::SYNTAX);
     }
@@ -589,33 +626,122 @@ fn lmpop(ctx: &mut Ctx) -> CmdResult {
             return Err(err::SYNTAX);
         }
     }
-    let count = count.unwrap_or(1) as usize;
-    for k in 2..where_idx {
+    Ok((at + 1, where_idx, head, count.unwrap_or(1) as usize))
+}
+
+/// Pops from the first non-empty list; false if all were empty.
+fn lmpop_serve(ctx: &mut Ctx, (first, end, head, count): (usize, usize, bool, usize)) -> Result<bool, CmdError> {
+    for k in first..end {
         let key = ctx.args.get(k);
         let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
             continue;
         };
         let n = count.min(l.len());
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            if let Some(it) = if head {
-                l.ql.pop_front()
-            } else {
-                l.ql.pop_back()
-            } {
-                items.push(it.into_bytes());
-            }
-        }
-        drop_if_empty(ctx, key);
         let r = &mut ctx.client.reply;
         r.array(2);
         r.bulk(key);
-        r.array(items.len());
-        for it in &items {
-            r.bulk(it);
+        r.array(n);
+        for _ in 0..n {
+            if let Some(it) = if head { l.ql.pop_front() } else { l.ql.pop_back() } {
+                r.bulk(&it.into_bytes());
+            }
         }
-        return Ok(());
+        drop_if_empty(ctx, key);
+        return Ok(true);
     }
-    ctx.client.reply.null_array();
+    Ok(false)
+}
+
+// ---- blocking variants -----------------------------------------------------
+
+/// Redis's `getTimeoutFromObjectOrReply` (seconds, fractional): the
+/// absolute deadline in ms, 0 for "forever".
+fn parse_timeout(ctx: &Ctx, arg: &[u8]) -> Result<i64, CmdError> {
+    let t: f64 = std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
+        .and_then(|s| s.parse().ok())
+        .filter(|t: &f64| t.is_finite())
+        .ok_or(CmdError::new("ERR timeout is not a float or out of range"))?;
+    if t < 0.0 {
+        return Err(CmdError::new("ERR timeout is negative"));
+    }
+    let ms = (t * 1000.0) as i64;
+    Ok(if ms > 0 { ctx.srv.now_ms.saturating_add(ms) } else { 0 })
+}
+
+/// Parks the client on `keys` (or, where blocking is denied, answers as a
+/// timeout would).
+fn park(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline_ms: i64) {
+    if ctx.client.flags.deny_blocking {
+        ctx.client.reply.null_array();
+        return;
+    }
+    let db = ctx.client.db;
+    ctx.srv.blocking.block(ctx.client.token, db, &keys);
+    ctx.client.blocked = Some(Box::new(Blocked {
+        db,
+        keys,
+        deadline_ms,
+        argv: ctx.args.iter().map(|a| a.to_vec()).collect(),
+    }));
+}
+
+fn bpop_generic(ctx: &mut Ctx, head: bool) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = parse_timeout(ctx, ctx.args.get(last))?;
+    for k in 1..last {
+        let key = ctx.args.get(k);
+        let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
+            continue;
+        };
+        if let Some(it) = if head { l.ql.pop_front() } else { l.ql.pop_back() } {
+            let r = &mut ctx.client.reply;
+            r.array(2);
+            r.bulk(key);
+            r.bulk(&it.into_bytes());
+            drop_if_empty(ctx, key);
+            return Ok(());
+        }
+    }
+    let keys = (1..last).map(|k| ctx.args.get(k).to_vec()).collect();
+    park(ctx, keys, deadline);
+    Ok(())
+}
+
+fn blpop(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, true)
+}
+fn brpop(ctx: &mut Ctx) -> CmdResult {
+    bpop_generic(ctx, false)
+}
+
+fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_arg: usize) -> CmdResult {
+    let deadline = parse_timeout(ctx, ctx.args.get(timeout_arg))?;
+    let src = ctx.args.get(1);
+    if list_mut(ctx.srv, ctx.client.db, src)?.is_some() {
+        return move_generic(ctx, src, ctx.args.get(2), from, to);
+    }
+    park(ctx, vec![src.to_vec()], deadline);
+    Ok(())
+}
+
+fn blmove(ctx: &mut Ctx) -> CmdResult {
+    let from = parse_side(ctx.args.get(3))?;
+    let to = parse_side(ctx.args.get(4))?;
+    bmove_generic(ctx, from, to, 5)
+}
+
+fn brpoplpush(ctx: &mut Ctx) -> CmdResult {
+    bmove_generic(ctx, false, true, 3)
+}
+
+fn blmpop(ctx: &mut Ctx) -> CmdResult {
+    let deadline = parse_timeout(ctx, ctx.args.get(1))?;
+    let spec = lmpop_parse(ctx, 2)?;
+    if !lmpop_serve(ctx, spec)? {
+        let keys = (spec.0..spec.1).map(|k| ctx.args.get(k).to_vec()).collect();
+        park(ctx, keys, deadline);
+    }
     Ok(())
 }

@@ -82,6 +82,9 @@ pub struct Flags {
     pub no_touch: bool,
     /// Loopback or unix socket peer (DEBUG `local`, protected mode).
     pub local: bool,
+    /// Blocking commands must not block (inside MULTI/EXEC, scripts):
+    /// they answer as if their timeout had passed.
+    pub deny_blocking: bool,
 }
 
 pub struct Client {
@@ -102,6 +105,8 @@ pub struct Client {
     pub scratch: Vec<u8>,
     pub reply: Reply,
     pub db: usize,
+    /// Set while parked by a blocking command (server/blocking.rs).
+    pub blocked: Option<Box<super::blocking::Blocked>>,
     pub name: Option<Vec<u8>>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
@@ -161,6 +166,7 @@ impl Client {
             scratch: Vec::new(),
             reply: Reply::default(),
             db: 0,
+            blocked: None,
             name: None,
             lib_name: None,
             lib_ver: None,

@@ -254,7 +254,8 @@ pub fn process_input(srv: &mut Server, t: usize) {
     };
     let Some(mut c) = slot.take() else { return };
     loop {
-        if c.flags.close_after_reply || c.flags.close_asap {
+        // A parked client's further input waits until it is unblocked.
+        if c.flags.close_after_reply || c.flags.close_asap || c.blocked.is_some() {
             break;
         }
         let limits = Limits {
@@ -400,6 +401,7 @@ pub fn queue_write(srv: &mut Server, t: usize) {
 
 /// Writes pending replies and closes clients marked for it.
 fn before_sleep(srv: &mut Server) {
+    super::blocking::serve_ready(srv);
     let list = std::mem::take(&mut srv.write_list);
     for t in list {
         let Some(Some(c)) = srv.clients.get_mut(t) else {
@@ -500,6 +502,7 @@ fn check_output_limits(srv: &mut Server) {
 pub fn free_client(srv: &mut Server, t: usize) {
     if let Some(Some(_)) = srv.clients.get(t) {
         if let Some(Some(mut c)) = srv.clients.try_remove(t) {
+            super::blocking::unblock_client(srv, &mut c);
             let _ = srv.registry.deregister(c.conn.source());
         }
     }
