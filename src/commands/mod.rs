@@ -135,7 +135,8 @@ impl Ctx<'_> {
 
 /// Runs one command for `client`, writing its reply.
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
-    srv.update_time();
+    let start = std::time::Instant::now();
+    srv.update_time_at(start);
     client.commands_processed += 1;
     // CLIENT REPLY SKIP silences whatever comes next, rejected commands too.
     if client.flags.reply_skip_next {
@@ -205,7 +206,6 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
         return;
     }
-    let start = std::time::Instant::now();
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
