@@ -1047,20 +1047,8 @@ impl<V> Dict<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::XorShift;
     use std::collections::{HashMap, HashSet};
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     #[test]
     fn siphash_matches_reference_2_4() {
@@ -1103,7 +1091,7 @@ mod tests {
 
     #[test]
     fn random_ops_match_hashmap() {
-        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let mut rng = XorShift::new(0x1234_5678_9abc_def1);
         let mut d: Dict<u64> = Dict::new();
         let mut model: HashMap<Vec<u8>, u64> = HashMap::new();
         let mut deadlines: HashMap<Vec<u8>, i64> = HashMap::new();
