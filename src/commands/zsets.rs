@@ -41,6 +41,12 @@ pub static COMMANDS: &[CommandDef] = &[
     z("zremrangebylex", 4, WRITE, zremrangebylex).acl("write sortedset slow").since("2.8.9").summary("Remove all members in a sorted set between the given lexicographical range"),
     z("zpopmin", -2, WRITE | FAST, zpopmin).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with the lowest scores in a sorted set"),
     z("zpopmax", -2, WRITE | FAST, zpopmax).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with scores in a sorted set"),
+    CommandDef::new("zunion", -3, READONLY | MOVABLE_KEYS, zunion).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Add multiple sorted sets"),
+    CommandDef::new("zinter", -3, READONLY | MOVABLE_KEYS, zinter).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Intersect multiple sorted sets"),
+    CommandDef::new("zdiff", -3, READONLY | MOVABLE_KEYS, zdiff).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Subtract multiple sorted sets"),
+    z("zunionstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zunionstore).acl("write sortedset slow").since("2.0.0").summary("Add multiple sorted sets and store the resulting sorted set in a new key"),
+    z("zinterstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zinterstore).acl("write sortedset slow").since("2.0.0").summary("Intersect multiple sorted sets and store the resulting sorted set in a new key"),
+    z("zdiffstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zdiffstore).acl("write sortedset slow").since("6.2.0").summary("Subtract multiple sorted sets and store the resulting sorted set in a new key"),
 ];
 
 const NAN_SCORE: CmdError = CmdError::new("ERR resulting score is not a number (NaN)");
@@ -664,4 +670,232 @@ fn zpopmin(ctx: &mut Ctx) -> CmdResult {
 }
 fn zpopmax(ctx: &mut Ctx) -> CmdResult {
     zpop(ctx, true)
+}
+
+// ---------------------------------------------------------------------------
+// ZUNION / ZINTER / ZDIFF and their STORE forms (`zunionInterDiffGenericCommand`)
+
+#[derive(Clone, Copy, PartialEq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy)]
+enum Agg {
+    Sum,
+    Min,
+    Max,
+}
+
+fn aggregate(agg: Agg, target: &mut f64, v: f64) {
+    match agg {
+        Agg::Sum => {
+            *target += v;
+            // inf + -inf: Redis turns the NaN into 0.
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Agg::Min => *target = target.min(v),
+        Agg::Max => *target = target.max(v),
+    }
+}
+
+/// Computes the result (sorted by score, member) or replies with an error.
+/// `dst` is Some for the STORE forms (numkeys is then argument 2).
+fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
+    let args = ctx.args;
+    let nk_idx = if store { 2 } else { 1 };
+    let setnum = parse_i64(args.get(nk_idx)).ok_or(err::NOT_INT)?;
+    if setnum < 1 {
+        let name = match (op, store) {
+            (SetOp::Union, false) => "zunion",
+            (SetOp::Union, true) => "zunionstore",
+            (SetOp::Inter, false) => "zinter",
+            (SetOp::Inter, true) => "zinterstore",
+            (SetOp::Diff, false) => "zdiff",
+            (SetOp::Diff, true) => "zdiffstore",
+        };
+        return Err(CmdError::owned(format!(
+            "ERR at least 1 input key is needed for '{name}' command"
+        )));
+    }
+    if setnum as usize > args.len() - (nk_idx + 1) {
+        return Err(err::SYNTAX);
+    }
+    let setnum = setnum as usize;
+    let first = nk_idx + 1;
+    // Keys are checked before the options are parsed, as in Redis.
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    for k in 0..setnum {
+        let key = args.get(first + k);
+        match ctx.srv.dbs[db].lookup(key, now) {
+            None | Some(Value::ZSet(_)) => {}
+            // Plain sets are valid inputs in Redis (score 1); they join
+            // here once the set type lands.
+            Some(_) => return Err(err::WRONGTYPE),
+        }
+    }
+    let mut weights = vec![1.0f64; setnum];
+    let mut agg = Agg::Sum;
+    let mut withscores = false;
+    let mut j = first + setnum;
+    while j < args.len() {
+        let remaining = args.len() - j;
+        let a = args.get(j);
+        if op != SetOp::Diff && remaining >= setnum + 1 && a.eq_ignore_ascii_case(b"weights") {
+            j += 1;
+            for w in weights.iter_mut() {
+                *w = parse_f64(args.get(j))
+                    .ok_or(CmdError::new("ERR weight value is not a float"))?;
+                j += 1;
+            }
+            continue;
+        } else if op != SetOp::Diff && remaining >= 2 && a.eq_ignore_ascii_case(b"aggregate") {
+            let v = args.get(j + 1);
+            agg = if v.eq_ignore_ascii_case(b"sum") {
+                Agg::Sum
+            } else if v.eq_ignore_ascii_case(b"min") {
+                Agg::Min
+            } else if v.eq_ignore_ascii_case(b"max") {
+                Agg::Max
+            } else {
+                return Err(err::SYNTAX);
+            };
+            j += 2;
+            continue;
+        } else if !store && a.eq_ignore_ascii_case(b"withscores") {
+            withscores = true;
+        } else {
+            return Err(err::SYNTAX);
+        }
+        j += 1;
+    }
+    // Inputs are copied out: the result may be stored over one of them.
+    let mut sets: Vec<Vec<(Vec<u8>, f64)>> = Vec::with_capacity(setnum);
+    for k in 0..setnum {
+        let key = args.get(first + k);
+        let mut v = Vec::new();
+        if let Some(Value::ZSet(z)) = ctx.srv.dbs[db].lookup(key, now) {
+            z.for_each(|m, s| v.push((m.to_vec(), s)));
+        }
+        sets.push(v);
+    }
+    let mut result: Vec<(Vec<u8>, f64)> = Vec::new();
+    match op {
+        SetOp::Union => {
+            let mut acc: std::collections::HashMap<Vec<u8>, f64> = Default::default();
+            for (k, set) in sets.into_iter().enumerate() {
+                for (m, s) in set {
+                    let mut v = weights[k] * s;
+                    if v.is_nan() {
+                        v = 0.0;
+                    }
+                    match acc.get_mut(&m) {
+                        Some(t) => aggregate(agg, t, v),
+                        None => {
+                            acc.insert(m, v);
+                        }
+                    }
+                }
+            }
+            result.extend(acc);
+        }
+        SetOp::Inter => {
+            let mut order: Vec<usize> = (0..setnum).collect();
+            order.sort_by_key(|&k| sets[k].len());
+            let maps: Vec<std::collections::HashMap<&[u8], f64>> = sets
+                .iter()
+                .map(|s| s.iter().map(|(m, v)| (m.as_slice(), *v)).collect())
+                .collect();
+            let base = order[0];
+            'outer: for (m, s) in &sets[base] {
+                let mut score = weights[base] * s;
+                if score.is_nan() {
+                    score = 0.0;
+                }
+                for &k in &order[1..] {
+                    match maps[k].get(m.as_slice()) {
+                        Some(&o) => {
+                            let mut v = weights[k] * o;
+                            if v.is_nan() {
+                                v = 0.0;
+                            }
+                            aggregate(agg, &mut score, v);
+                        }
+                        None => continue 'outer,
+                    }
+                }
+                result.push((m.clone(), score));
+            }
+        }
+        SetOp::Diff => {
+            let others: std::collections::HashSet<&[u8]> = sets[1..]
+                .iter()
+                .flat_map(|s| s.iter().map(|(m, _)| m.as_slice()))
+                .collect();
+            for (m, s) in &sets[0] {
+                if !others.contains(m.as_slice()) {
+                    result.push((m.clone(), *s));
+                }
+            }
+        }
+    }
+    result.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    if store {
+        let dst = args.get(1);
+        if result.is_empty() {
+            ctx.srv.dbs[db].remove(dst, now);
+            ctx.client.reply.int(0);
+            return Ok(());
+        }
+        let lim = limits(ctx);
+        let maxlen = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+        let mut z = ZSetVal::with_capacity(result.len(), maxlen, lim);
+        for (m, s) in &result {
+            z.insert(m, *s, lim);
+        }
+        ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+        ctx.client.reply.int(result.len() as i64);
+        return Ok(());
+    }
+    let r = &mut ctx.client.reply;
+    let pairs = withscores && r.resp3();
+    r.array(if withscores && !pairs {
+        2 * result.len()
+    } else {
+        result.len()
+    });
+    for (m, s) in &result {
+        if pairs {
+            r.array(2);
+        }
+        r.bulk(m);
+        if withscores {
+            r.double(*s);
+        }
+    }
+    Ok(())
+}
+
+fn zunion(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Union, false)
+}
+fn zinter(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Inter, false)
+}
+fn zdiff(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Diff, false)
+}
+fn zunionstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Union, true)
+}
+fn zinterstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Inter, true)
+}
+fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
+    setop_generic(ctx, SetOp::Diff, true)
 }
