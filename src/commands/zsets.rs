@@ -47,6 +47,11 @@ pub static COMMANDS: &[CommandDef] = &[
     z("zunionstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zunionstore).acl("write sortedset slow").since("2.0.0").summary("Add multiple sorted sets and store the resulting sorted set in a new key"),
     z("zinterstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zinterstore).acl("write sortedset slow").since("2.0.0").summary("Intersect multiple sorted sets and store the resulting sorted set in a new key"),
     z("zdiffstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, zdiffstore).acl("write sortedset slow").since("6.2.0").summary("Subtract multiple sorted sets and store the resulting sorted set in a new key"),
+    z("zrangestore", -5, WRITE | DENYOOM, zrangestore).keys(1, 2, 1).acl("write sortedset slow").since("6.2.0").summary("Store a range of members from sorted set into another key"),
+    CommandDef::new("zmpop", -4, WRITE | MOVABLE_KEYS, zmpop).group("sorted-set").acl("write sortedset slow").since("7.0.0").summary("Remove and return members with scores in a sorted set"),
+    CommandDef::new("zintercard", -3, READONLY | MOVABLE_KEYS, zintercard).group("sorted-set").acl("read sortedset slow").since("7.0.0").summary("Intersect multiple sorted sets and return the cardinality of the result"),
+    z("zrandmember", -2, READONLY, zrandmember).acl("read sortedset slow").since("6.2.0").summary("Get one or multiple random elements from a sorted set"),
+    z("zscan", -3, READONLY, zscan).acl("read sortedset slow").since("2.8.0").summary("Incrementally iterate sorted sets elements and associated scores"),
 ];
 
 const NAN_SCORE: CmdError = CmdError::new("ERR resulting score is not a number (NaN)");
@@ -72,6 +77,30 @@ fn read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetVal>, CmdErro
         Some(Value::ZSet(z)) => {
             srv.stats.keyspace_hits += 1;
             Ok(Some(z))
+        }
+        Some(_) => {
+            srv.stats.keyspace_hits += 1;
+            Err(err::WRONGTYPE)
+        }
+    }
+}
+
+/// As [`read`], also handing out the reply buffer (disjoint borrows).
+fn read_split<'a>(
+    ctx: &'a mut Ctx,
+    key: &[u8],
+) -> Result<(Option<&'a ZSetVal>, &'a mut crate::protocol::reply::Reply), CmdError> {
+    let now = ctx.srv.now_ms;
+    let srv = &mut *ctx.srv;
+    let reply = &mut ctx.client.reply;
+    match srv.dbs[ctx.client.db].lookup(key, now) {
+        None => {
+            srv.stats.keyspace_misses += 1;
+            Ok((None, reply))
+        }
+        Some(Value::ZSet(z)) => {
+            srv.stats.keyspace_hits += 1;
+            Ok((Some(z), reply))
         }
         Some(_) => {
             srv.stats.keyspace_hits += 1;
@@ -421,16 +450,25 @@ fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 /// `zrangeGenericCommand` for the reply-producing forms; `first_opt` is
 /// where options start, `by`/`rev` are preset by the legacy commands.
 fn range_generic(ctx: &mut Ctx, by0: Option<By>, rev0: bool) -> CmdResult {
+    range_impl(ctx, by0, rev0, false)
+}
+
+fn zrangestore(ctx: &mut Ctx) -> CmdResult {
+    range_impl(ctx, None, false, true)
+}
+
+fn range_impl(ctx: &mut Ctx, by0: Option<By>, rev0: bool, store: bool) -> CmdResult {
     let args = ctx.args;
+    let s = store as usize;
     let mut by = by0;
     let mut rev = if by0.is_some() { Some(rev0) } else { None };
     let mut withscores = false;
     let mut limit: Option<(i64, i64)> = None;
-    let mut j = 4;
+    let mut j = 4 + s;
     while j < args.len() {
         let a = args.get(j);
         let left = args.len() - j - 1;
-        if a.eq_ignore_ascii_case(b"withscores") {
+        if !store && a.eq_ignore_ascii_case(b"withscores") {
             withscores = true;
         } else if a.eq_ignore_ascii_case(b"limit") && left >= 2 {
             let o = parse_i64(args.get(j + 1)).ok_or(err::NOT_INT)?;
@@ -461,7 +499,7 @@ fn range_generic(ctx: &mut Ctx, by0: Option<By>, rev0: bool) -> CmdResult {
             "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
         ));
     }
-    let (mut lo, mut hi) = (args.get(2), args.get(3));
+    let (mut lo, mut hi) = (args.get(2 + s), args.get(3 + s));
     if rev && by != By::Rank {
         std::mem::swap(&mut lo, &mut hi);
     }
@@ -478,13 +516,18 @@ fn range_generic(ctx: &mut Ctx, by0: Option<By>, rev0: bool) -> CmdResult {
         By::Score => R::Score(parse_score_range(lo, hi)?),
         By::Lex => R::Lex(LexRange::parse(lo, hi).ok_or(NOT_LEX_RANGE)?),
     };
-    let key = args.get(1);
+    let key = args.get(1 + s);
     let now = ctx.srv.now_ms;
     let srv = &mut *ctx.srv;
     let z = match srv.dbs[ctx.client.db].lookup(key, now) {
         None => {
             srv.stats.keyspace_misses += 1;
-            ctx.client.reply.empty_array();
+            if store {
+                srv.dbs[ctx.client.db].remove(args.get(1), now);
+                ctx.client.reply.int(0);
+            } else {
+                ctx.client.reply.empty_array();
+            }
             return Ok(());
         }
         Some(Value::ZSet(z)) => {
@@ -532,6 +575,14 @@ fn range_generic(ctx: &mut Ctx, by0: Option<By>, rev0: bool) -> CmdResult {
         (r, _) => r,
     };
 
+    if store {
+        let mut out = Vec::new();
+        if let Some((a, b)) = ranks {
+            z.walk(a, b, rev, |m, sc| out.push((m.to_vec(), sc)));
+        }
+        store_result(ctx, args.get(1), &out);
+        return Ok(());
+    }
     let r = &mut ctx.client.reply;
     let Some((a, b)) = ranks else {
         r.empty_array();
@@ -746,7 +797,7 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     while j < args.len() {
         let remaining = args.len() - j;
         let a = args.get(j);
-        if op != SetOp::Diff && remaining >= setnum + 1 && a.eq_ignore_ascii_case(b"weights") {
+        if op != SetOp::Diff && remaining > setnum && a.eq_ignore_ascii_case(b"weights") {
             j += 1;
             for w in weights.iter_mut() {
                 *w = parse_f64(args.get(j))
@@ -846,20 +897,7 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     }
     result.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     if store {
-        let dst = args.get(1);
-        if result.is_empty() {
-            ctx.srv.dbs[db].remove(dst, now);
-            ctx.client.reply.int(0);
-            return Ok(());
-        }
-        let lim = limits(ctx);
-        let maxlen = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-        let mut z = ZSetVal::with_capacity(result.len(), maxlen, lim);
-        for (m, s) in &result {
-            z.insert(m, *s, lim);
-        }
-        ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
-        ctx.client.reply.int(result.len() as i64);
+        store_result(ctx, args.get(1), &result);
         return Ok(());
     }
     let r = &mut ctx.client.reply;
@@ -898,4 +936,295 @@ fn zinterstore(ctx: &mut Ctx) -> CmdResult {
 }
 fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
     setop_generic(ctx, SetOp::Diff, true)
+}
+
+/// Stores a computed result at `dst` (deleting it when empty) in the
+/// encoding its size calls for, and replies with its length.
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    if result.is_empty() {
+        ctx.srv.dbs[db].remove(dst, now);
+        ctx.client.reply.int(0);
+        return;
+    }
+    let lim = limits(ctx);
+    let maxlen = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+    let mut z = ZSetVal::with_capacity(result.len(), maxlen, lim);
+    for (m, s) in result {
+        z.insert(m, *s, lim);
+    }
+    ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    ctx.client.reply.int(result.len() as i64);
+}
+
+// ---------------------------------------------------------------------------
+// ZMPOP, ZINTERCARD, ZRANDMEMBER, ZSCAN
+
+fn zmpop(ctx: &mut Ctx) -> CmdResult {
+    let args = ctx.args;
+    const NUMKEYS: CmdError = CmdError::new("ERR numkeys should be greater than 0");
+    let n = parse_i64(args.get(1)).ok_or(NUMKEYS)?;
+    if n < 1 {
+        return Err(NUMKEYS);
+    }
+    let n = n as usize;
+    if n + 2 >= args.len() {
+        return Err(err::SYNTAX);
+    }
+    let w = args.get(2 + n);
+    let max = if w.eq_ignore_ascii_case(b"min") {
+        false
+    } else if w.eq_ignore_ascii_case(b"max") {
+        true
+    } else {
+        return Err(err::SYNTAX);
+    };
+    let mut count = 1usize;
+    let mut j = 3 + n;
+    let mut seen = false;
+    while j < args.len() {
+        if !seen && args.get(j).eq_ignore_ascii_case(b"count") && j + 1 < args.len() {
+            const CNT: CmdError = CmdError::new("ERR count should be greater than 0");
+            let c = parse_i64(args.get(j + 1)).ok_or(CNT)?;
+            if c < 1 {
+                return Err(CNT);
+            }
+            count = c as usize;
+            seen = true;
+            j += 2;
+        } else {
+            return Err(err::SYNTAX);
+        }
+    }
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    for k in 0..n {
+        let key = args.get(2 + k);
+        let r = &mut ctx.client.reply;
+        let z = match ctx.srv.dbs[db].lookup_mut(key, now) {
+            None => continue,
+            Some(Value::ZSet(z)) => z,
+            Some(_) => return Err(err::WRONGTYPE),
+        };
+        let c = count.min(z.len());
+        let (a, b) = if max {
+            (z.len() - c, z.len() - 1)
+        } else {
+            (0, c - 1)
+        };
+        r.array(2);
+        r.bulk(key);
+        r.array(c);
+        z.walk(a, b, max, |m, s| {
+            r.array(2);
+            r.bulk(m);
+            r.double(s);
+        });
+        z.delete_ranks(a, b);
+        drop_if_empty(ctx, key);
+        return Ok(());
+    }
+    ctx.client.reply.null_array();
+    Ok(())
+}
+
+fn zintercard(ctx: &mut Ctx) -> CmdResult {
+    let args = ctx.args;
+    let n = parse_i64(args.get(1)).ok_or(err::NOT_INT)?;
+    if n < 1 {
+        return Err(CmdError::new(
+            "ERR at least 1 input key is needed for 'zintercard' command",
+        ));
+    }
+    let n = n as usize;
+    if n > args.len() - 2 {
+        return Err(err::SYNTAX);
+    }
+    let mut limit = 0usize;
+    let mut j = 2 + n;
+    while j < args.len() {
+        if args.get(j).eq_ignore_ascii_case(b"limit") && j + 1 < args.len() {
+            const NEG: CmdError = CmdError::new("ERR LIMIT can't be negative");
+            let l = parse_i64(args.get(j + 1)).ok_or(NEG)?;
+            if l < 0 {
+                return Err(NEG);
+            }
+            limit = l as usize;
+            j += 2;
+        } else {
+            return Err(err::SYNTAX);
+        }
+    }
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    let mut sets: Vec<&ZSetVal> = Vec::with_capacity(n);
+    let mut empty = false;
+    for k in 0..n {
+        match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
+            None => empty = true,
+            Some(Value::ZSet(_)) => {}
+            Some(_) => return Err(err::WRONGTYPE),
+        }
+    }
+    if empty {
+        ctx.client.reply.int(0);
+        return Ok(());
+    }
+    let dbr = &mut ctx.srv.dbs[db];
+    let mut copies: Vec<ZSetVal> = Vec::with_capacity(n);
+    for k in 0..n {
+        if let Some(Value::ZSet(z)) = dbr.lookup(args.get(2 + k), now) {
+            copies.push((**z).clone());
+        }
+    }
+    for c in &copies {
+        sets.push(c);
+    }
+    sets.sort_by_key(|z| z.len());
+    let mut card = 0usize;
+    let mut done = false;
+    sets[0].for_each(|m, _| {
+        if done {
+            return;
+        }
+        if sets[1..].iter().all(|o| o.score(m).is_some()) {
+            card += 1;
+            if limit > 0 && card >= limit {
+                done = true;
+            }
+        }
+    });
+    ctx.client.reply.int(card as i64);
+    Ok(())
+}
+
+fn zrandmember(ctx: &mut Ctx) -> CmdResult {
+    let args = ctx.args;
+    if args.len() > 4 {
+        return Err(err::SYNTAX);
+    }
+    let key = args.get(1);
+    if args.len() == 2 {
+        let seed = ctx.srv.now_ms as u64 ^ ctx.srv.stats.total_commands_processed;
+        let mut rng = crate::types::XorShift::new(seed | 1);
+        match read_split(ctx, key)? {
+            (None, r) => r.null(),
+            (Some(z), r) => {
+                let i = rng.below(z.len() as u64) as usize;
+                z.walk(i, i, false, |m, _| r.bulk(m));
+            }
+        }
+        return Ok(());
+    }
+    let count = parse_i64(args.get(2)).ok_or(err::NOT_INT)?;
+    let withscores = if args.len() == 4 {
+        if !args.get(3).eq_ignore_ascii_case(b"withscores") {
+            return Err(err::SYNTAX);
+        }
+        true
+    } else {
+        false
+    };
+    if withscores && count < -(i64::MAX / 2) {
+        return Err(CmdError::new("ERR value is out of range"));
+    }
+    let seed = ctx.srv.now_ms as u64 ^ ctx.srv.stats.total_commands_processed;
+    let mut rng = crate::types::XorShift::new(seed | 1);
+    let resp3 = ctx.client.reply.resp3();
+    let (z, r) = match read_split(ctx, key)? {
+        (None, r) => {
+            r.empty_array();
+            return Ok(());
+        }
+        (Some(z), r) => (z, r),
+    };
+    let len = z.len();
+    let picks: Vec<usize> = if count == 0 {
+        Vec::new()
+    } else if count < 0 {
+        (0..count.unsigned_abs())
+            .map(|_| rng.below(len as u64) as usize)
+            .collect()
+    } else if count as usize >= len {
+        // The whole set; Redis 7.0 walks a listpack-encoded one from its
+        // tail here, and the order is unspecified for the skiplist form.
+        (0..len).rev().collect()
+    } else {
+        // Distinct members: a partial Fisher-Yates over the ranks.
+        let mut idx: Vec<usize> = (0..len).collect();
+        for i in 0..count as usize {
+            let j = i + rng.below((len - i) as u64) as usize;
+            idx.swap(i, j);
+        }
+        idx.truncate(count as usize);
+        idx
+    };
+    let pairs = withscores && resp3;
+    r.array(if withscores && !pairs {
+        2 * picks.len()
+    } else {
+        picks.len()
+    });
+    for i in picks {
+        z.walk(i, i, false, |m, s| {
+            if pairs {
+                r.array(2);
+            }
+            r.bulk(m);
+            if withscores {
+                r.double(s);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// ZSCAN: the whole set in one reply with cursor 0 (a valid SCAN answer:
+/// Redis does the same for listpack-encoded sets).
+fn zscan(ctx: &mut Ctx) -> CmdResult {
+    let args = ctx.args;
+    let cur = args.get(2);
+    if crate::util::numbers::parse_u64(cur).is_none() {
+        return Err(CmdError::new("ERR invalid cursor"));
+    }
+    let mut pattern: Option<&[u8]> = None;
+    let mut j = 3;
+    while j < args.len() {
+        let a = args.get(j);
+        if j + 1 >= args.len() {
+            return Err(err::SYNTAX);
+        }
+        if a.eq_ignore_ascii_case(b"count") {
+            let c = parse_i64(args.get(j + 1)).ok_or(err::NOT_INT)?;
+            if c < 1 {
+                return Err(err::SYNTAX);
+            }
+        } else if a.eq_ignore_ascii_case(b"match") {
+            pattern = Some(args.get(j + 1));
+        } else {
+            return Err(err::SYNTAX);
+        }
+        j += 2;
+    }
+    let key = args.get(1);
+    let z = read(ctx, key)?;
+    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    if let Some(z) = z {
+        z.for_each(|m, s| {
+            if pattern.is_none_or(|p| crate::util::glob::matches(p, m, false)) {
+                out.push((m.to_vec(), s));
+            }
+        });
+    }
+    let r = &mut ctx.client.reply;
+    r.array(2);
+    r.bulk(b"0");
+    r.array(out.len() * 2);
+    let mut buf = [0u8; 40];
+    for (m, s) in &out {
+        r.bulk(m);
+        r.bulk(crate::util::numbers::fmt_double(*s, &mut buf));
+    }
+    Ok(())
 }
