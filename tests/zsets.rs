@@ -125,7 +125,7 @@ fn random_operations_match_redis() {
         let lo = rng.below(40) as i64 - 20;
         let hi = lo + rng.below(20) as i64;
         let c = match rng.below(8) {
-            0 | 1 | 2 => cmd("ZADD").arg("z").arg(s).arg(&m).clone(),
+            0..=2 => cmd("ZADD").arg("z").arg(s).arg(&m).clone(),
             3 => cmd("ZREM").arg("z").arg(&m).clone(),
             4 => cmd("ZRANGEBYSCORE")
                 .arg("z")
