@@ -21,7 +21,9 @@ use crate::types::skiplist::{Added, LexRange, ListpackZSet, ScoreRange, ZSet};
 #[derive(Debug)]
 pub enum ZSetVal {
     Listpack(ListpackZSet),
-    Skiplist(ZSet),
+    /// Boxed so a small set's value stays the listpack's 32 bytes rather
+    /// than the size of the dict + skiplist headers.
+    Skiplist(Box<ZSet>),
 }
 
 impl Clone for ZSetVal {
@@ -33,7 +35,7 @@ impl Clone for ZSetVal {
                 for (m, s) in z.list().iter() {
                     n.insert(m, s);
                 }
-                ZSetVal::Skiplist(n)
+                ZSetVal::Skiplist(Box::new(n))
             }
         }
     }
@@ -74,7 +76,7 @@ impl ZSetVal {
         if size_hint <= lim.entries && max_len <= lim.value && lim.entries > 0 {
             ZSetVal::Listpack(ListpackZSet::new())
         } else {
-            ZSetVal::Skiplist(ZSet::new())
+            ZSetVal::Skiplist(Box::default())
         }
     }
 
@@ -103,7 +105,7 @@ impl ZSetVal {
             let new_member = l.score(member).is_none();
             if new_member && (l.len() + 1 > lim.entries || member.len() > lim.value) {
                 let z = l.to_zset();
-                *self = ZSetVal::Skiplist(z);
+                *self = ZSetVal::Skiplist(Box::new(z));
             }
         }
         match self {
@@ -240,6 +242,11 @@ mod tests {
         let mut v = Vec::new();
         z.walk(s, e, rev, |m, sc| v.push((m.to_vec(), sc)));
         v
+    }
+
+    #[test]
+    fn small_value_is_small() {
+        assert!(std::mem::size_of::<ZSetVal>() <= 32);
     }
 
     #[test]
