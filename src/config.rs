@@ -629,7 +629,8 @@ pub static TABLE: &[ConfigDef] = &[
         128,
         NumFmt::Int,
     )
-    .alias("zset-max-ziplist-entries"),
+    .alias("zset-max-ziplist-entries")
+    .field(|c, v| c.zset_max_listpack_entries = v.num() as usize),
     unum(
         "active-defrag-ignore-bytes",
         MODIFIABLE,
@@ -663,7 +664,8 @@ pub static TABLE: &[ConfigDef] = &[
         64,
         NumFmt::Memory,
     )
-    .alias("zset-max-ziplist-value"),
+    .alias("zset-max-ziplist-value")
+    .field(|c, v| c.zset_max_listpack_value = v.num() as usize),
     unum(
         "hll-sparse-max-bytes",
         MODIFIABLE,
@@ -829,6 +831,8 @@ impl Value {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     pub port: u16,
     pub bind: Vec<String>,
     /// True when the user set `bind` (protected mode cares).
@@ -872,6 +876,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let mut c = Config {
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             port: 6379,
             bind: Vec::new(),
             bind_explicit: false,

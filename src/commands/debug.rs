@@ -294,7 +294,15 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
         Value::List(v) => match **v {},
         Value::Hash(v) => match **v {},
         Value::Set(v) => match **v {},
-        Value::ZSet(v) => match **v {},
+        Value::ZSet(z) => {
+            let mut buf = [0u8; 40];
+            z.for_each(|m, sc| {
+                let mut ele = [0u8; 20];
+                mix(&mut ele, m);
+                mix(&mut ele, crate::util::numbers::fmt_double(sc, &mut buf));
+                xor(digest, &ele);
+            });
+        }
     }
     if has_deadline {
         xor(digest, b"!!expire!!");
@@ -572,7 +580,8 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         Value::List(v) => match **v {},
         Value::Hash(v) => match **v {},
         Value::Set(v) => match **v {},
-        Value::ZSet(v) => match **v {},
+        // Not the RDB size: an estimate until RDB lands for sorted sets.
+        Value::ZSet(z) => z.bytes(),
     };
     let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let line = format!(

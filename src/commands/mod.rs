@@ -20,6 +20,7 @@ pub mod keys;
 pub mod server_cmds;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 use std::borrow::Cow;
 
