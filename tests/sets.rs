@@ -79,7 +79,7 @@ fn random_workload_matches_redis_unordered() {
     for step in 0..3000 {
         let cmd = cmds[rng.below(cmds.len())];
         let mut args = vec![cmd.to_string()];
-        let mut member = |rng: &mut Rng| -> String {
+        let member = |rng: &mut Rng| -> String {
             if rng.below(3) == 0 {
                 format!("m{}", rng.below(40))
             } else {
