@@ -22,7 +22,9 @@ use crate::util::numbers::parse_i64;
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetVal {
     Int(IntSet),
-    Hash(HashSet<Box<[u8]>>),
+    /// Boxed so an intset-encoded value stays one `Vec` wide (24 bytes):
+    /// the small sets are the many.
+    Hash(Box<HashSet<Box<[u8]>>>),
 }
 
 /// One member, borrowed from the set or materialised from the intset.
@@ -47,7 +49,7 @@ impl SetVal {
         if parse_i64(first).is_some() {
             SetVal::Int(IntSet::new())
         } else {
-            SetVal::Hash(HashSet::new())
+            SetVal::Hash(Box::default())
         }
     }
 
@@ -83,7 +85,7 @@ impl SetVal {
                 .iter()
                 .map(|n| n.to_string().into_bytes().into_boxed_slice())
                 .collect();
-            *self = SetVal::Hash(h);
+            *self = SetVal::Hash(Box::new(h));
         }
     }
 
@@ -149,6 +151,11 @@ impl SetVal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intset_value_is_one_vec_wide() {
+        assert_eq!(std::mem::size_of::<SetVal>(), 24);
+    }
 
     #[test]
     fn converts_on_string_and_threshold() {
