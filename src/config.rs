@@ -620,7 +620,8 @@ pub static TABLE: &[ConfigDef] = &[
         LONG_MAX,
         512,
         NumFmt::Int,
-    ),
+    )
+    .field(|c, v| c.set_max_intset_entries = v.num() as usize),
     unum(
         "zset-max-listpack-entries",
         MODIFIABLE,
@@ -851,6 +852,8 @@ pub struct Config {
     pub loglevel: String,
     pub logfile: String,
     pub proto_max_bulk_len: i64,
+    /// Most members an integer-only set keeps as an intset.
+    pub set_max_intset_entries: usize,
     pub client_query_buffer_limit: u64,
     pub obuf_normal: OutputLimit,
     pub obuf_replica: OutputLimit,
@@ -894,6 +897,7 @@ impl Default for Config {
             loglevel: "notice".into(),
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
+            set_max_intset_entries: 512,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             obuf_normal: OBUF_DEFAULTS[0],
             obuf_replica: OBUF_DEFAULTS[1],

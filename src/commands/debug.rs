@@ -293,7 +293,10 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
         }
         Value::List(v) => match **v {},
         Value::Hash(v) => match **v {},
-        Value::Set(v) => match **v {},
+        Value::Set(v) => v.for_each(|m| match m {
+            crate::types::set_value::Member::Int(n) => xor(digest, n.to_string().as_bytes()),
+            crate::types::set_value::Member::Bytes(b) => xor(digest, b),
+        }),
         Value::ZSet(z) => {
             let mut buf = [0u8; 40];
             z.for_each(|m, sc| {
@@ -579,7 +582,13 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         Value::Str(s) => serialized_len(s),
         Value::List(v) => match **v {},
         Value::Hash(v) => match **v {},
-        Value::Set(v) => match **v {},
+        // Approximate: the RDB form (intset blob, or one string per member).
+        Value::Set(v) => match &**v {
+            crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,
+            crate::types::set_value::SetVal::Hash(h) => {
+                1 + h.iter().map(|m| m.len() + 1).sum::<usize>()
+            }
+        },
         // Not the RDB size: an estimate until RDB lands for sorted sets.
         Value::ZSet(z) => z.bytes(),
     };

@@ -18,6 +18,7 @@ pub mod expire;
 pub mod info;
 pub mod keys;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
 pub mod zsets;

@@ -135,6 +135,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         command_cmd::COMMANDS,
         debug::COMMANDS,
         strings::COMMANDS,
+        sets::COMMANDS,
         bitmaps::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
