@@ -98,6 +98,8 @@ pub mod err {
     pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
     pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
     pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const OOM: CmdError =
+        CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
     pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
 
     /// `ERR unknown subcommand 'x'. Try NAME HELP.`
@@ -204,6 +206,16 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     if def.flags & flags::PROTECTED != 0 && !debug::allowed(srv, client) {
         reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
         return;
+    }
+    // Redis's processCommand: evict before every command when a limit is
+    // set; refuse a denyoom command if nothing could be freed.
+    crate::db::evict::sync_config(&srv.config, srv.now_ms);
+    if srv.config.maxmemory > 0 {
+        let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
+        if oom && def.flags & flags::DENYOOM != 0 {
+            reject(srv, client, Some(stat_idx), err::OOM);
+            return;
+        }
     }
     let start = std::time::Instant::now();
     let result = {

@@ -141,7 +141,8 @@ impl Db {
             self.expired_keys += 1;
             return None;
         }
-        e.set_lru(clock);
+        let field = super::evict::touch(e.lru(), now);
+        e.set_lru(field);
         Some(e.into_value_mut())
     }
 
@@ -189,15 +190,21 @@ impl Db {
 
     fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
         let h = hash_key(key);
+        let lfu = super::evict::lfu_mode();
         let lru = now.map_or(self.clock, lru_clock);
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
             *e.value_mut() = val;
             if !keep_ttl {
                 e.set_deadline(None);
             }
-            e.set_lru(lru);
+            // Under LFU an overwritten key keeps its counter (Redis's
+            // dbSetValue); the caller's lookup already counted the access.
+            if !lfu {
+                e.set_lru(lru);
+            }
             return;
         }
+        let lru = if lfu { super::evict::lfu_init() } else { lru };
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
