@@ -17,6 +17,7 @@ pub mod debug;
 pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod memory_cmd;
 pub mod server_cmds;
 pub mod strings;
 pub mod table;

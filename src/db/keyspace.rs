@@ -170,6 +170,11 @@ impl Db {
         } as u64)
     }
 
+    /// The raw 24-bit LRU/LFU field of `key` (OBJECT FREQ, eviction).
+    pub fn lru_field(&mut self, key: &[u8]) -> Option<u32> {
+        Some(self.dict.find_mut(key)?.lru())
+    }
+
     /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
     /// at LRU clock resolution.
     pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
