@@ -190,11 +190,7 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     int(
         reply,
         "keys.bytes-per-key",
-        if keys == 0 {
-            0
-        } else {
-            (dataset / keys) as i64
-        },
+        dataset.checked_div(keys).unwrap_or(0) as i64,
     );
     int(reply, "dataset.bytes", dataset as i64);
     let dbl = |r: &mut crate::protocol::reply::Reply, k: &str, v: f64| {
