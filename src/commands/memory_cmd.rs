@@ -228,9 +228,9 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
 fn doctor(ctx: &mut Ctx) -> CmdResult {
     // Redis's getMemoryDoctorReport: below 5 MB it declines to judge.
     let text: &[u8] = if memory::used_memory() < 5 * 1024 * 1024 {
-        b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
+        b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
     } else {
-        b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+        b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     };
     ctx.client.reply.verbatim(text, b"txt");
     Ok(())
