@@ -212,3 +212,135 @@ fn lfu_counter_and_object_freq() {
     // Redis reaches about 18-22 after 2000 hits at factor 10.
     assert!((10..40).contains(&f), "freq {f}");
 }
+
+/// Survivors of an approximated LRU against an ideal one (the idea of
+/// Redis's utils/lru test): 5 groups of old keys written a second apart
+/// (the LRU clock's resolution), then the limit is set to the memory in
+/// use and as many new keys as half the old ones are written. An ideal
+/// LRU evicts the oldest groups first; the score is the share of
+/// surviving old keys that the ideal LRU would also have kept (1.0 =
+/// perfect, about 0.5 = random).
+fn lru_quality(srv: &Server, samples: u32) -> f64 {
+    let mut c = srv.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-samples")
+        .arg(samples)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .query(&mut c)
+        .unwrap();
+    let groups = 5;
+    let per = 10_000;
+    for g in 0..groups {
+        fill(&mut c, &format!("old{g}:"), per, 100, false);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let used = info_field(&mut c, "memory", "used_memory");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(used)
+        .query(&mut c)
+        .unwrap();
+    fill(&mut c, "new:", groups * per / 2, 100, false);
+    let mut alive = Vec::new();
+    for g in 0..groups {
+        let mut p = redis::pipe();
+        for i in 0..per {
+            p.cmd("EXISTS").arg(format!("old{g}:{i}"));
+        }
+        let r: Vec<i64> = p.query(&mut c).unwrap();
+        alive.push(r.iter().sum::<i64>() as usize);
+    }
+    let survivors: usize = alive.iter().sum();
+    // The ideal keeps the newest `survivors` keys: whole groups from the end.
+    let mut left = survivors;
+    let mut agree = 0;
+    for g in (0..groups).rev() {
+        let ideal = left.min(per);
+        agree += ideal.min(alive[g]);
+        left -= ideal;
+    }
+    agree as f64 / survivors.max(1) as f64
+}
+
+/// Hit ratio of a cache under a Zipf-like (s = 1) read pattern over
+/// 100 000 keys, filling on a miss, with room for about a fifth of them.
+fn lfu_hit_ratio(srv: &Server) -> f64 {
+    let mut c = srv.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lfu")
+        .query(&mut c)
+        .unwrap();
+    let base = info_field(&mut c, "memory", "used_memory");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(base + 3 * 1024 * 1024)
+        .query(&mut c)
+        .unwrap();
+    let n = 100_000usize;
+    // Inverse-CDF table of the Zipf distribution.
+    let h: Vec<f64> = (1..=n).map(|k| 1.0 / k as f64).collect();
+    let total: f64 = h.iter().sum();
+    let mut cdf = Vec::with_capacity(n);
+    let mut acc = 0.0;
+    for x in &h {
+        acc += x / total;
+        cdf.push(acc);
+    }
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut hits = 0usize;
+    let mut reads = 0usize;
+    let rounds = 400;
+    let batch = 500;
+    let val = vec![b'v'; 100];
+    for round in 0..rounds {
+        let keys: Vec<usize> = (0..batch)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let u = (rng >> 11) as f64 / (1u64 << 53) as f64;
+                cdf.partition_point(|&p| p < u).min(n - 1)
+            })
+            .collect();
+        let mut p = redis::pipe();
+        for k in &keys {
+            p.cmd("GET").arg(format!("z:{k}"));
+        }
+        let got: Vec<Option<Vec<u8>>> = p.query(&mut c).unwrap();
+        let mut p = redis::pipe();
+        for (k, g) in keys.iter().zip(&got) {
+            if round >= rounds / 2 {
+                reads += 1;
+                hits += g.is_some() as usize;
+            }
+            if g.is_none() {
+                p.cmd("SET").arg(format!("z:{k}")).arg(&val[..]).ignore();
+            }
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+    hits as f64 / reads as f64
+}
+
+#[test]
+#[ignore]
+fn eviction_quality_beside_redis() {
+    for samples in [5, 10] {
+        let ours = lru_quality(&Server::reddish(&[]), samples);
+        let theirs = lru_quality(&Server::redis(&[]), samples);
+        println!("LRU quality, maxmemory-samples {samples}: reddish {ours:.3}, redis {theirs:.3}");
+    }
+    let ours = lfu_hit_ratio(&Server::reddish(&[]));
+    let theirs = lfu_hit_ratio(&Server::redis(&[]));
+    println!("LFU Zipf hit ratio: reddish {ours:.3}, redis {theirs:.3}");
+}
