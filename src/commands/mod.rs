@@ -235,6 +235,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // CLIENT REPLY SKIP muted this one reply only; OFF/ON set the lasting state.
     client.reply.muted = client.flags.reply_off;
     srv.stats.total_commands_processed += 1;
+    // As Redis's call(): the peak follows every command, not only INFO.
+    let used = crate::server::memory::used_memory();
+    if used > srv.stats.peak_memory {
+        srv.stats.peak_memory = used;
+    }
 }
 
 /// Answers an error for a command that was not run (Redis's `rejectCommand`).
