@@ -301,7 +301,7 @@ fn lfu_hit_ratio(srv: &Server) -> f64 {
     let mut reads = 0usize;
     let rounds = 400;
     let batch = 500;
-    let val = vec![b'v'; 100];
+    let val = [b'v'; 100];
     for round in 0..rounds {
         let keys: Vec<usize> = (0..batch)
             .map(|_| {
