@@ -344,3 +344,38 @@ fn eviction_quality_beside_redis() {
     let theirs = lfu_hit_ratio(&Server::redis(&[]));
     println!("LFU Zipf hit ratio: reddish {ours:.3}, redis {theirs:.3}");
 }
+
+#[test]
+fn no_touch_client_leaves_the_lfu_counter() {
+    let srv = Server::reddish(&["--maxmemory-policy", "allkeys-lfu"]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("NO-TOUCH")
+        .arg("on")
+        .query(&mut c)
+        .unwrap();
+    for _ in 0..500 {
+        let _: Option<String> = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    }
+    let f: i64 = redis::cmd("OBJECT")
+        .arg("FREQ")
+        .arg("k")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(f, 5);
+    let _: () = redis::cmd("CLIENT")
+        .arg("NO-TOUCH")
+        .arg("off")
+        .query(&mut c)
+        .unwrap();
+    for _ in 0..500 {
+        let _: Option<String> = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    }
+    let f: i64 = redis::cmd("OBJECT")
+        .arg("FREQ")
+        .arg("k")
+        .query(&mut c)
+        .unwrap();
+    assert!(f > 5, "{f}");
+}

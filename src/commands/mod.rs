@@ -211,6 +211,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // Redis's processCommand: evict before every command when a limit is
     // set; refuse a denyoom command if nothing could be freed.
     crate::db::evict::sync_config(&srv.config, srv.now_ms);
+    crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
     if srv.config.maxmemory > 0 {
         let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
         if oom && def.flags & flags::DENYOOM != 0 {

@@ -97,6 +97,19 @@ pub fn sync_config(cfg: &crate::config::Config, now_ms: i64) {
     LFU_DECAY_TIME.store(cfg.lfu_decay_time, Ordering::Relaxed);
 }
 
+static NO_TOUCH: AtomicBool = AtomicBool::new(false);
+
+/// Marks the running command as from a CLIENT NO-TOUCH client (Redis
+/// 7.2): its lookups leave the LRU/LFU field alone, except TOUCH itself.
+pub fn set_no_touch(on: bool) {
+    NO_TOUCH.store(on, Ordering::Relaxed);
+}
+
+#[inline]
+pub fn no_touch() -> bool {
+    NO_TOUCH.load(Ordering::Relaxed)
+}
+
 #[inline]
 pub fn lfu_mode() -> bool {
     LFU_MODE.load(Ordering::Relaxed)

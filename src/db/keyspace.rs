@@ -141,8 +141,10 @@ impl Db {
             self.expired_keys += 1;
             return None;
         }
-        let field = super::evict::touch(e.lru(), now);
-        e.set_lru(field);
+        if !super::evict::no_touch() {
+            let field = super::evict::touch(e.lru(), now);
+            e.set_lru(field);
+        }
         Some(e.into_value_mut())
     }
 
