@@ -260,9 +260,9 @@ pub fn rss_bytes() -> u64 {
 }
 
 /// What the allocator reports: (bytes handed out, bytes it holds from the
-/// kernel). Until a counting global allocator exists (a later issue adds
-/// one and replaces this), glibc's own bookkeeping is the truest figure we
-/// have for Redis's `used_memory`; without glibc we fall back to RSS.
+/// kernel). Bytes handed out are the counting global allocator's exact
+/// figure (server/memory.rs); glibc's bookkeeping or RSS only stand in
+/// when it is not installed (library unit tests).
 pub fn allocator_stats() -> (u64, u64) {
     // The counting global allocator (server/memory.rs) is exact; glibc's
     // figures remain for what it holds from the kernel.
