@@ -461,7 +461,8 @@ pub static TABLE: &[ConfigDef] = &[
         c.loglevel = enum_name(LOGLEVELS, v.num()).to_string();
         crate::logging::set_level(&c.loglevel);
     }),
-    enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7),
+    enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7)
+        .field(|c, v| c.maxmemory_policy = v.num() as u8),
     enumeration("appendfsync", MODIFIABLE, AOF_FSYNC, 1),
     enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0),
     enumeration("acl-pubsub-default", MODIFIABLE, ACL_PUBSUB_DEFAULT, 0),
@@ -522,12 +523,16 @@ pub static TABLE: &[ConfigDef] = &[
     int("active-defrag-cycle-max", MODIFIABLE, 1, 99, 25),
     int("active-defrag-threshold-lower", MODIFIABLE, 0, 1000, 10),
     int("active-defrag-threshold-upper", MODIFIABLE, 0, 1000, 100),
-    int("lfu-log-factor", MODIFIABLE, 0, INT_MAX, 10),
-    int("lfu-decay-time", MODIFIABLE, 0, INT_MAX, 1),
+    int("lfu-log-factor", MODIFIABLE, 0, INT_MAX, 10)
+        .field(|c, v| c.lfu_log_factor = v.num() as u32),
+    int("lfu-decay-time", MODIFIABLE, 0, INT_MAX, 1)
+        .field(|c, v| c.lfu_decay_time = v.num() as u32),
     int("replica-priority", MODIFIABLE, 0, INT_MAX, 100).alias("slave-priority"),
     int("repl-diskless-sync-delay", MODIFIABLE, 0, INT_MAX, 5),
-    int("maxmemory-samples", MODIFIABLE, 1, INT_MAX, 5),
-    int("maxmemory-eviction-tenacity", MODIFIABLE, 0, 100, 10),
+    int("maxmemory-samples", MODIFIABLE, 1, INT_MAX, 5)
+        .field(|c, v| c.maxmemory_samples = v.num() as u32),
+    int("maxmemory-eviction-tenacity", MODIFIABLE, 0, 100, 10)
+        .field(|c, v| c.maxmemory_eviction_tenacity = v.num() as u32),
     int("timeout", MODIFIABLE, 0, INT_MAX, 0).field(|c, v| c.timeout = v.num() as u64),
     int("replica-announce-port", MODIFIABLE, 0, 65535, 0).alias("slave-announce-port"),
     int("tcp-backlog", IMMUTABLE, 0, INT_MAX, 511).field(|c, v| c.tcp_backlog = v.num() as i32),
@@ -595,7 +600,8 @@ pub static TABLE: &[ConfigDef] = &[
         1 << 20,
         NumFmt::Memory,
     ),
-    unum("maxmemory", MODIFIABLE, 0, ULLONG_MAX, 0, NumFmt::Memory),
+    unum("maxmemory", MODIFIABLE, 0, ULLONG_MAX, 0, NumFmt::Memory)
+        .field(|c, v| c.maxmemory = v.num() as u64),
     unum(
         "cluster-link-sendbuf-limit",
         MODIFIABLE,
@@ -834,6 +840,14 @@ impl Value {
 pub struct Config {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Eviction (db/evict.rs): limit in bytes, 0 = none.
+    pub maxmemory: u64,
+    /// The `MAXMEMORY_POLICY` enum value (7 = noeviction).
+    pub maxmemory_policy: u8,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
     pub port: u16,
     pub bind: Vec<String>,
     /// True when the user set `bind` (protected mode cares).
@@ -881,6 +895,12 @@ impl Default for Config {
         let mut c = Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            maxmemory: 0,
+            maxmemory_policy: 7,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             port: 6379,
             bind: Vec::new(),
             bind_explicit: false,

@@ -8,6 +8,10 @@
 
 use reddish::config::{Config, LoadError, TABLE};
 
+/// Every allocation is counted: `used_memory` and eviction read the count.
+#[global_allocator]
+static ALLOC: reddish::server::memory::Counting = reddish::server::memory::Counting;
+
 fn usage() -> ! {
     eprintln!(
         "Usage: ./reddish-server [/path/to/redis.conf] [options] [-]\n       ./reddish-server - (read config from stdin)\n       ./reddish-server -v or --version\n       ./reddish-server -h or --help\n\nExamples:\n       ./reddish-server (run the server with default conf)\n       echo 'maxmemory 128mb' | ./reddish-server -\n       ./reddish-server /etc/redis/6379.conf\n       ./reddish-server --port 7777\n       ./reddish-server /etc/myredis.conf --loglevel verbose -\n       ./reddish-server /etc/myredis.conf --loglevel verbose"

@@ -17,6 +17,7 @@ pub mod debug;
 pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod memory_cmd;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
@@ -100,6 +101,8 @@ pub mod err {
     pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
     pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
     pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const OOM: CmdError =
+        CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
     pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
 
     /// `ERR unknown subcommand 'x'. Try NAME HELP.`
@@ -208,6 +211,17 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
         return;
     }
+    // Redis's processCommand: evict before every command when a limit is
+    // set; refuse a denyoom command if nothing could be freed.
+    crate::db::evict::sync_config(&srv.config, srv.now_ms);
+    crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
+    if srv.config.maxmemory > 0 {
+        let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
+        if oom && def.flags & flags::DENYOOM != 0 {
+            reject(srv, client, Some(stat_idx), err::OOM);
+            return;
+        }
+    }
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -224,6 +238,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // CLIENT REPLY SKIP muted this one reply only; OFF/ON set the lasting state.
     client.reply.muted = client.flags.reply_off;
     srv.stats.total_commands_processed += 1;
+    // As Redis's call(): the peak follows every command, not only INFO.
+    let used = crate::server::memory::used_memory();
+    if used > srv.stats.peak_memory {
+        srv.stats.peak_memory = used;
+    }
 }
 
 /// Answers an error for a command that was not run (Redis's `rejectCommand`).

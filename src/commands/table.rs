@@ -140,6 +140,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         keys::COMMANDS,
         expire::COMMANDS,
         zsets::COMMANDS,
+        memory_cmd::COMMANDS,
     ]
 }
 

@@ -141,7 +141,10 @@ impl Db {
             self.expired_keys += 1;
             return None;
         }
-        e.set_lru(clock);
+        if !super::evict::no_touch() {
+            let field = super::evict::touch(e.lru(), now);
+            e.set_lru(field);
+        }
         Some(e.into_value_mut())
     }
 
@@ -169,6 +172,11 @@ impl Db {
         } as u64)
     }
 
+    /// The raw 24-bit LRU/LFU field of `key` (OBJECT FREQ, eviction).
+    pub fn lru_field(&mut self, key: &[u8]) -> Option<u32> {
+        Some(self.dict.find_mut(key)?.lru())
+    }
+
     /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
     /// at LRU clock resolution.
     pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
@@ -189,15 +197,21 @@ impl Db {
 
     fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
         let h = hash_key(key);
+        let lfu = super::evict::lfu_mode();
         let lru = now.map_or(self.clock, lru_clock);
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
             *e.value_mut() = val;
             if !keep_ttl {
                 e.set_deadline(None);
             }
-            e.set_lru(lru);
+            // Under LFU an overwritten key keeps its counter (Redis's
+            // dbSetValue); the caller's lookup already counted the access.
+            if !lfu {
+                e.set_lru(lru);
+            }
             return;
         }
+        let lru = if lfu { super::evict::lfu_init() } else { lru };
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 

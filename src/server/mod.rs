@@ -9,6 +9,7 @@ pub mod client;
 pub mod cron;
 pub mod event_loop;
 pub mod listener;
+pub mod memory;
 pub mod stats;
 pub mod timer;
 
@@ -47,6 +48,8 @@ pub struct Server {
     /// whose command is running is `None` for the duration (see `commands`).
     pub clients: Slab<Option<Box<Client>>>,
     pub stats: Stats,
+    /// Eviction pool and over-limit timing (db/evict.rs).
+    pub evictor: crate::db::evict::Evictor,
     pub table: CommandTable,
     pub registry: mio::Registry,
     /// Wall clock of the current loop iteration, in unix ms and µs: commands
@@ -106,6 +109,7 @@ impl Server {
             dbs,
             clients: Slab::with_capacity(1024),
             stats: Stats::at_start(),
+            evictor: Default::default(),
             table: CommandTable::new(),
             registry,
             now_ms: now_us / 1000,
