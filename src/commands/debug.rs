@@ -292,7 +292,14 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
             mix(digest, s.bytes(&mut tmp));
         }
         Value::List(v) => match **v {},
-        Value::Hash(v) => match **v {},
+        Value::Hash(h) => {
+            h.for_each(|k, val| {
+                let mut d = [0u8; 20];
+                mix(&mut d, k);
+                mix(&mut d, val);
+                xor(digest, &d);
+            });
+        }
         Value::Set(v) => match **v {},
         Value::ZSet(v) => match **v {},
     }
@@ -570,7 +577,10 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     let serialized = match v {
         Value::Str(s) => serialized_len(s),
         Value::List(v) => match **v {},
-        Value::Hash(v) => match **v {},
+        Value::Hash(h) => match &**h {
+            crate::types::hash_value::HashVal::Listpack(lp) => lp.bytes(),
+            _ => 0,
+        },
         Value::Set(v) => match **v {},
         Value::ZSet(v) => match **v {},
     };
