@@ -13,11 +13,14 @@ use std::collections::HashMap;
 
 use crate::types::listpack::{Entry, Listpack};
 
+/// The hash-table encoding: boxed so a listpack hash stays small.
+pub type Table = HashMap<Box<[u8]>, Box<[u8]>>;
+
 /// A hash value in one of its two encodings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HashVal {
     Listpack(Listpack),
-    Table(HashMap<Box<[u8]>, Box<[u8]>>),
+    Table(Box<Table>),
 }
 
 impl Default for HashVal {
@@ -110,7 +113,7 @@ impl HashVal {
                     entry_vec(v).into_boxed_slice(),
                 );
             }
-            *self = HashVal::Table(t);
+            *self = HashVal::Table(Box::new(t));
         }
     }
 
@@ -166,7 +169,7 @@ impl HashVal {
                 }
             }
             HashVal::Table(t) => {
-                for (k, v) in t {
+                for (k, v) in t.iter() {
                     f(k, v);
                 }
             }
