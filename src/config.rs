@@ -618,7 +618,8 @@ pub static TABLE: &[ConfigDef] = &[
         512,
         NumFmt::Int,
     )
-    .alias("hash-max-ziplist-entries"),
+    .alias("hash-max-ziplist-entries")
+    .field(|c, v| c.hash_max_listpack_entries = v.num() as usize),
     unum(
         "set-max-intset-entries",
         MODIFIABLE,
@@ -654,7 +655,8 @@ pub static TABLE: &[ConfigDef] = &[
         64,
         NumFmt::Memory,
     )
-    .alias("hash-max-ziplist-value"),
+    .alias("hash-max-ziplist-value")
+    .field(|c, v| c.hash_max_listpack_value = v.num() as usize),
     unum(
         "stream-node-max-bytes",
         MODIFIABLE,
@@ -857,6 +859,8 @@ pub struct Config {
     pub unixsocket: Option<String>,
     pub unixsocketperm: u32,
     pub maxclients: usize,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
     /// Idle seconds before a client is closed; 0 = never.
     pub timeout: u64,
     pub protected_mode: bool,
@@ -909,6 +913,8 @@ impl Default for Config {
             unixsocket: None,
             unixsocketperm: 0,
             maxclients: 10000,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             timeout: 0,
             protected_mode: true,
             requirepass: None,

@@ -292,7 +292,14 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
             mix(digest, s.bytes(&mut tmp));
         }
         Value::List(v) => match **v {},
-        Value::Hash(v) => match **v {},
+        Value::Hash(h) => {
+            h.for_each(|k, val| {
+                let mut d = [0u8; 20];
+                mix(&mut d, k);
+                mix(&mut d, val);
+                xor(digest, &d);
+            });
+        }
         Value::Set(v) => v.for_each(|m| match m {
             crate::types::set_value::Member::Int(n) => xor(digest, n.to_string().as_bytes()),
             crate::types::set_value::Member::Bytes(b) => xor(digest, b),
@@ -581,7 +588,10 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     let serialized = match v {
         Value::Str(s) => serialized_len(s),
         Value::List(v) => match **v {},
-        Value::Hash(v) => match **v {},
+        Value::Hash(h) => match &**h {
+            crate::types::hash_value::HashVal::Listpack(lp) => lp.bytes(),
+            _ => 0,
+        },
         // Approximate: the RDB form (intset blob, or one string per member).
         Value::Set(v) => match &**v {
             crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,

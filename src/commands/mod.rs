@@ -15,6 +15,7 @@ pub mod config_cmd;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod memory_cmd;

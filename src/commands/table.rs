@@ -141,6 +141,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         expire::COMMANDS,
         zsets::COMMANDS,
         memory_cmd::COMMANDS,
+        hashes::COMMANDS,
     ]
 }
 
