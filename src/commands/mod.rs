@@ -17,6 +17,7 @@ pub mod debug;
 pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod pubsub;
 pub mod server_cmds;
 pub mod strings;
 pub mod table;
@@ -204,6 +205,31 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     if def.flags & flags::PROTECTED != 0 && !debug::allowed(srv, client) {
         reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
         return;
+    }
+    // RESP2 subscribed mode: the connection carries messages, so only
+    // commands that manage subscriptions (and PING/QUIT/RESET) may run.
+    if client.subs.active() && client.reply.resp == 2 {
+        let n = def.name;
+        let allowed = matches!(
+            n,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        ) && stat_idx == idx;
+        if !allowed {
+            let full = srv.table.fullname(stat_idx);
+            let e = CmdError::owned(format!(
+                "ERR Can't execute '{full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ));
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
     }
     let start = std::time::Instant::now();
     let result = {

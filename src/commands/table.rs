@@ -138,6 +138,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         bitmaps::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
+        pubsub::COMMANDS,
     ]
 }
 

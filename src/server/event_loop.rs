@@ -499,6 +499,7 @@ pub fn free_client(srv: &mut Server, t: usize) {
     if let Some(Some(_)) = srv.clients.get(t) {
         if let Some(Some(mut c)) = srv.clients.try_remove(t) {
             let _ = srv.registry.deregister(c.conn.source());
+            crate::server::pubsub::forget_client(&mut srv.pubsub, &mut c.subs, t);
         }
     }
 }

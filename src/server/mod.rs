@@ -9,6 +9,7 @@ pub mod client;
 pub mod cron;
 pub mod event_loop;
 pub mod listener;
+pub mod pubsub;
 pub mod stats;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -74,6 +75,8 @@ pub struct Server {
     /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
     pub active_expire_enabled: bool,
     pub executable: String,
+    /// Channel, pattern and shard-channel subscribers.
+    pub pubsub: pubsub::PubSub,
 }
 
 pub fn unix_ms() -> i64 {
@@ -118,6 +121,7 @@ impl Server {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            pubsub: pubsub::PubSub::default(),
             config,
         }
     }
