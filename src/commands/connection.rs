@@ -233,6 +233,7 @@ pub fn validate_client_name(name: &[u8]) -> CmdResult {
 fn reset(ctx: &mut Ctx) -> CmdResult {
     let token = ctx.client.token;
     crate::server::pubsub::forget_client(&mut ctx.srv.pubsub, &mut ctx.client.subs, token);
+    super::multi::discard_transaction(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.reply.resp = 2;

@@ -17,6 +17,7 @@ pub mod debug;
 pub mod expire;
 pub mod info;
 pub mod keys;
+pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod strings;
@@ -231,6 +232,26 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             return;
         }
     }
+    if client.multi.queue.is_some() {
+        if def.flags & flags::NO_MULTI != 0 {
+            let e = CmdError::new("ERR Command not allowed inside a transaction");
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
+        if !multi::runs_in_multi(def.name) || stat_idx != idx {
+            if def.flags & flags::WRITE != 0 {
+                client.multi.has_write = true;
+            }
+            let argv = args.iter().map(|a| a.to_vec()).collect();
+            if let Some(q) = client.multi.queue.as_mut() {
+                q.push(argv);
+            }
+            client.reply.queued();
+            client.reply.muted = client.flags.reply_off;
+            return;
+        }
+    }
+    let flushed = multi::before_flush(srv, client, def);
     let start = std::time::Instant::now();
     let result = {
         let mut ctx = Ctx { srv, client, args };
@@ -240,6 +261,12 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     let st = srv.table.stat_mut(stat_idx);
     st.calls += 1;
     st.usec += usec;
+    if result.is_ok() && def.flags & flags::WRITE != 0 {
+        multi::signal_write(srv, client, def, args);
+        if !flushed.is_empty() {
+            multi::after_flush(srv, client, flushed);
+        }
+    }
     if let Err(e) = result {
         srv.table.stat_mut(stat_idx).failed_calls += 1;
         srv.stats.count_error(e.0.as_bytes());
@@ -252,6 +279,21 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
 
 /// Answers an error for a command that was not run (Redis's `rejectCommand`).
 fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError) {
+    // Inside MULTI a refused command dooms the transaction (EXECABORT).
+    if client.multi.queue.is_some() {
+        client.multi.aborted = true;
+    }
+    // A refused EXEC ends any transaction (Redis's execCommandAbort), even
+    // outside MULTI.
+    if idx.is_some_and(|i| srv.table.def(i).name == "exec") {
+        multi::discard_transaction(srv, client);
+        let msg = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+        let full = format!("EXECABORT Transaction discarded because of: {msg}");
+        srv.stats.count_error(full.as_bytes());
+        client.reply.error(full.as_bytes());
+        client.reply.muted = client.flags.reply_off;
+        return;
+    }
     if let Some(i) = idx {
         srv.table.stat_mut(i).rejected_calls += 1;
     }

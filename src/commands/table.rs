@@ -139,6 +139,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         keys::COMMANDS,
         expire::COMMANDS,
         pubsub::COMMANDS,
+        multi::COMMANDS,
     ]
 }
 

@@ -128,6 +128,8 @@ pub struct Client {
     pub commands_processed: u64,
     /// Pub/Sub subscriptions (subscribed mode when any).
     pub subs: crate::server::pubsub::ClientSubs,
+    /// MULTI queue and WATCHed keys.
+    pub multi: crate::server::watch::MultiState,
 }
 
 /// What a read from the socket produced.
@@ -180,6 +182,7 @@ impl Client {
             net_out: 0,
             commands_processed: 0,
             subs: Default::default(),
+            multi: Default::default(),
         }
     }
 
@@ -287,6 +290,9 @@ impl Client {
         let mut s = String::new();
         if self.subs.active() {
             s.push('P');
+        }
+        if self.multi.queue.is_some() {
+            s.push('x');
         }
         if self.flags.close_after_reply {
             s.push('c');

@@ -500,6 +500,9 @@ pub fn free_client(srv: &mut Server, t: usize) {
         if let Some(Some(mut c)) = srv.clients.try_remove(t) {
             let _ = srv.registry.deregister(c.conn.source());
             crate::server::pubsub::forget_client(&mut srv.pubsub, &mut c.subs, t);
+            for (db, key) in std::mem::take(&mut c.multi.watched) {
+                srv.watches.remove(db, &key, t);
+            }
         }
     }
 }

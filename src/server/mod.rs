@@ -11,6 +11,7 @@ pub mod event_loop;
 pub mod listener;
 pub mod pubsub;
 pub mod stats;
+pub mod watch;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -77,6 +78,8 @@ pub struct Server {
     pub executable: String,
     /// Channel, pattern and shard-channel subscribers.
     pub pubsub: pubsub::PubSub,
+    /// WATCHed keys.
+    pub watches: watch::Watches,
 }
 
 pub fn unix_ms() -> i64 {
@@ -122,6 +125,7 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             pubsub: pubsub::PubSub::default(),
+            watches: watch::Watches::default(),
             config,
         }
     }
