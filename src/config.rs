@@ -620,7 +620,8 @@ pub static TABLE: &[ConfigDef] = &[
         LONG_MAX,
         512,
         NumFmt::Int,
-    ),
+    )
+    .field(|c, v| c.set_max_intset_entries = v.num() as usize),
     unum(
         "zset-max-listpack-entries",
         MODIFIABLE,
@@ -629,7 +630,8 @@ pub static TABLE: &[ConfigDef] = &[
         128,
         NumFmt::Int,
     )
-    .alias("zset-max-ziplist-entries"),
+    .alias("zset-max-ziplist-entries")
+    .field(|c, v| c.zset_max_listpack_entries = v.num() as usize),
     unum(
         "active-defrag-ignore-bytes",
         MODIFIABLE,
@@ -663,7 +665,8 @@ pub static TABLE: &[ConfigDef] = &[
         64,
         NumFmt::Memory,
     )
-    .alias("zset-max-ziplist-value"),
+    .alias("zset-max-ziplist-value")
+    .field(|c, v| c.zset_max_listpack_value = v.num() as usize),
     unum(
         "hll-sparse-max-bytes",
         MODIFIABLE,
@@ -829,6 +832,8 @@ impl Value {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     pub port: u16,
     pub bind: Vec<String>,
     /// True when the user set `bind` (protected mode cares).
@@ -847,6 +852,8 @@ pub struct Config {
     pub loglevel: String,
     pub logfile: String,
     pub proto_max_bulk_len: i64,
+    /// Most members an integer-only set keeps as an intset.
+    pub set_max_intset_entries: usize,
     pub client_query_buffer_limit: u64,
     pub obuf_normal: OutputLimit,
     pub obuf_replica: OutputLimit,
@@ -872,6 +879,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let mut c = Config {
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             port: 6379,
             bind: Vec::new(),
             bind_explicit: false,
@@ -888,6 +897,7 @@ impl Default for Config {
             loglevel: "notice".into(),
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
+            set_max_intset_entries: 512,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             obuf_normal: OBUF_DEFAULTS[0],
             obuf_replica: OBUF_DEFAULTS[1],

@@ -18,6 +18,9 @@
 //! | the reply is encoded into the client's buffer | [`protocol::reply`] | `addReply*` |
 //! | before sleeping, replies are written | [`server::event_loop`] | `handleClientsWithPendingWrites` |
 //!
+//! Values of the collection types live in [`types`] (`listpack.c`, `intset.c`,
+//! `quicklist.c`, the skiplist of `t_zset.c`): compact encodings first.
+//!
 //! Around that path: [`config`] (redis.conf, CONFIG), [`server::cron`]
 //! (`serverCron`), [`server::listener`] (`anet.c`), [`util::numbers`]
 //! (`util.c`: Redis's strict number parsing and `%.17g`).
@@ -28,4 +31,5 @@ pub mod db;
 pub mod logging;
 pub mod protocol;
 pub mod server;
+pub mod types;
 pub mod util;

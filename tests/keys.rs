@@ -327,7 +327,6 @@ fn swapdb_swaps_data_and_deadlines() {
 /// the cursor to the count and overflows (panics in debug builds) on
 /// `SCAN -1`, which is `SCAN 18446744073709551615`.
 #[test]
-#[ignore = "interim Db::scan overflows on cursors near u64::MAX"]
 fn scan_survives_extreme_cursors_and_counts() {
     let s = Server::reddish(&[]);
     let mut con = s.client();

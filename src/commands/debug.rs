@@ -271,6 +271,10 @@ fn xor(digest: &mut [u8; 20], data: &[u8]) {
 fn type_code(v: &Value) -> u32 {
     match v {
         Value::Str(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -286,6 +290,21 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
         Value::Str(s) => {
             let mut tmp = [0u8; 24];
             mix(digest, s.bytes(&mut tmp));
+        }
+        Value::List(v) => match **v {},
+        Value::Hash(v) => match **v {},
+        Value::Set(v) => v.for_each(|m| match m {
+            crate::types::set_value::Member::Int(n) => xor(digest, n.to_string().as_bytes()),
+            crate::types::set_value::Member::Bytes(b) => xor(digest, b),
+        }),
+        Value::ZSet(z) => {
+            let mut buf = [0u8; 40];
+            z.for_each(|m, sc| {
+                let mut ele = [0u8; 20];
+                mix(&mut ele, m);
+                mix(&mut ele, crate::util::numbers::fmt_double(sc, &mut buf));
+                xor(digest, &ele);
+            });
         }
     }
     if has_deadline {
@@ -549,24 +568,39 @@ fn lzf_compressed_len(inp: &[u8], out_len: usize) -> usize {
 fn object(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
-    let v = db.lookup(ctx.args.get(2), NO_EXPIRY).ok_or(err::NO_KEY)?;
-    let Value::Str(s) = v;
+    let key = ctx.args.get(2);
+    // As Redis's DEBUG OBJECT: no LRU touch, so the idle time is real.
+    let idle_secs = db.idle_secs_raw(key, now).ok_or(err::NO_KEY)?;
+    let v = db.peek(key, NO_EXPIRY).ok_or(err::NO_KEY)?;
     // Redis shares the integers 0..9999 between all keys, marking them with
     // an unkillable refcount; the same values show the same here.
-    let refcount: i64 = match s {
-        StrVal::Int(n) if (0..10000).contains(n) => i32::MAX as i64,
+    let refcount: i64 = match v {
+        Value::Str(StrVal::Int(n)) if (0..10000).contains(n) => i32::MAX as i64,
         _ => 1,
     };
-    // No per-value access clock exists yet (the eviction work adds one), so
-    // the value is shown as accessed now.
-    let lru = super::info::lru_clock(now);
+    let serialized = match v {
+        Value::Str(s) => serialized_len(s),
+        Value::List(v) => match **v {},
+        Value::Hash(v) => match **v {},
+        // Approximate: the RDB form (intset blob, or one string per member).
+        Value::Set(v) => match &**v {
+            crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,
+            crate::types::set_value::SetVal::Hash(h) => {
+                1 + h.iter().map(|m| m.len() + 1).sum::<usize>()
+            }
+        },
+        // Not the RDB size: an estimate until RDB lands for sorted sets.
+        Value::ZSet(z) => z.bytes(),
+    };
+    let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:0",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         v as *const Value,
         refcount,
         v.encoding(),
-        serialized_len(s),
-        lru
+        serialized,
+        lru,
+        idle_secs
     );
     ctx.client.reply.simple(line.as_bytes());
     Ok(())

@@ -633,13 +633,13 @@ fn keyspace_section(srv: &Server, out: &mut String) {
         if keys == 0 {
             continue;
         }
-        // avg_ttl is Redis's running estimate from active-expiry sampling;
-        // until the expiry cycle keeps one, we report 0 (Redis's value
-        // before its first estimate).
+        // Redis estimates avg_ttl from expiry samples; we keep a running
+        // sum of deadlines, so ours is exact.
         let _ = write!(
             out,
-            "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
-            db.volatile_len()
+            "db{i}:keys={keys},expires={},avg_ttl={}\r\n",
+            db.volatile_len(),
+            db.avg_ttl(srv.now_ms)
         );
     }
 }

@@ -587,7 +587,9 @@ fn object_lookup<'a>(ctx: &'a mut Ctx) -> Option<&'a Value> {
     let now = ctx.srv.now_ms;
     let key = ctx.args.get(2);
     let srv = &mut *ctx.srv;
-    let v = srv.dbs[ctx.client.db].lookup(key, now);
+    // As Redis's objectCommandLookup: no LRU touch, or IDLETIME would
+    // always read 0.
+    let v = srv.dbs[ctx.client.db].peek(key, now);
     count_read(&mut srv.stats, v.is_some());
     v
 }
@@ -631,7 +633,11 @@ fn object_idletime(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.null();
         return Ok(());
     }
-    ctx.client.reply.int(0);
+    let now = ctx.srv.now_ms;
+    let idle = ctx.srv.dbs[ctx.client.db]
+        .idle_ms(ctx.args.get(2), now)
+        .unwrap_or(0);
+    ctx.client.reply.int((idle / 1000) as i64);
     Ok(())
 }
 

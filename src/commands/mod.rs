@@ -20,8 +20,10 @@ pub mod keys;
 pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 use std::borrow::Cow;
 
@@ -137,7 +139,8 @@ impl Ctx<'_> {
 
 /// Runs one command for `client`, writing its reply.
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
-    srv.update_time();
+    let start = std::time::Instant::now();
+    srv.update_time_at(start);
     client.commands_processed += 1;
     // CLIENT REPLY SKIP silences whatever comes next, rejected commands too.
     if client.flags.reply_skip_next {
@@ -252,7 +255,6 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         }
     }
     let flushed = multi::before_flush(srv, client, def);
-    let start = std::time::Instant::now();
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)

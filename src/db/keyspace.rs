@@ -4,15 +4,74 @@
 //! the key's deadline first and delete it if it has passed: this is the lazy
 //! half of expiry, and it is why a client can never see an expired key even
 //! if the active half has not reached it yet.
+//!
+//! ## Layout
+//!
+//! * `dict`: our hash table (`db::dict`), one allocation per key holding the
+//!   key, the value, the 24-bit LRU clock and, for volatile keys only, the
+//!   deadline. Redis keeps deadlines in a second dict (`db->expires`) and
+//!   looks there on every access; here the deadline sits in the entry the
+//!   lookup already found.
+//! * `wheel`: the active-expiry schedule (`server::timer`), one 16-byte
+//!   entry (deadline, key hash) per volatile key. Entries are not removed
+//!   when a key is deleted, persisted or given a later deadline: the expiry
+//!   tick (`db::expire`) validates each entry against the keys of its hash
+//!   bucket when it fires. The invariant it relies on: **every volatile key
+//!   has a wheel entry at or before its deadline.** `set_expire` therefore
+//!   adds an entry only when the key had no deadline or gets an earlier one,
+//!   and a fired entry whose key is not yet due reschedules it; so refreshing
+//!   a TTL on every access (session caches) does not pile up entries.
+//! * `garbage`: tables emptied by FLUSHDB/FLUSHALL, freed a slice at a
+//!   time by the cron and before the loop sleeps (see `Db::clear`).
+//!
+//! The LRU clock is Redis's: seconds, modulo 2^24 (`LRU_CLOCK_RESOLUTION`
+//! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`
+//! (`insert` uses the clock cached by the last lookup or expiry cycle).
 
-use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
+use super::dict::{hash_key, Dict, DictStats, EntryRef, LRU_MASK};
 use super::object::Value;
+use crate::server::timer::{Step, Wheel};
+
+/// The 24-bit LRU clock for `now_ms` (Redis's `LRU_CLOCK()`).
+#[inline]
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u64 & LRU_MASK as u64) as u32
+}
+
+/// Wheel time for a deadline (negative deadlines are simply due).
+#[inline]
+fn wheel_time(at: i64) -> u64 {
+    at.max(0) as u64
+}
+
+/// Tables larger than this are freed incrementally after a flush.
+const LAZY_FREE_THRESHOLD: usize = 64 * 1024;
+
+/// What one active-expiry run on a database did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExpireRun {
+    /// Wheel entries examined.
+    pub checked: u64,
+    /// Keys deleted.
+    pub expired: u64,
+    /// Entries that deleted nothing (key gone, persisted or re-expired).
+    pub stale: u64,
+    /// The time budget ran out with due entries left.
+    pub timed_out: bool,
+}
 
 #[derive(Default)]
 pub struct Db {
-    map: HashMap<Box<[u8]>, Value>,
-    expires: HashMap<Box<[u8]>, i64>,
+    dict: Dict<Value>,
+    wheel: Wheel<u64>,
+    garbage: Vec<Dict<Value>>,
+    /// The LRU clock as of the last lookup or expiry cycle, stamped by
+    /// `insert`, which is not given the time (Redis reads its cached
+    /// `server.lruclock` the same way). The expiry cycle refreshes it at
+    /// least `hz` times a second, well within the 1 s resolution.
+    clock: u32,
     /// Keys deleted because their deadline passed (INFO expired_keys).
     pub expired_keys: u64,
 }
@@ -23,24 +82,43 @@ impl Db {
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.dict.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.dict.is_empty()
     }
 
     /// Keys with a deadline.
     pub fn volatile_len(&self) -> usize {
-        self.expires.len()
+        self.dict.volatile_len()
+    }
+
+    /// Average remaining TTL of the volatile keys in ms, 0 if none (INFO
+    /// keyspace `avg_ttl`). Exact, from the sum of deadlines the table
+    /// keeps, where Redis keeps a running estimate from its expiry samples.
+    pub fn avg_ttl(&self, now: i64) -> i64 {
+        self.dict
+            .mean_deadline()
+            .map_or(0, |m| m.saturating_sub(now).max(0))
+    }
+
+    /// Table sizes, for DEBUG HTSTATS-like reports.
+    pub fn dict_stats(&self) -> DictStats {
+        self.dict.stats()
+    }
+
+    /// Bytes of bucket arrays and wheel slots: the keyspace's own overhead
+    /// beyond the entries (for INFO memory breakdowns).
+    pub fn overhead_bytes(&self) -> usize {
+        self.dict.bucket_bytes() + self.wheel.heap_bytes()
     }
 
     /// Deletes `key` if its deadline is at or before `now` (ms). True if it did.
-    fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
-        match self.expires.get(key) {
-            Some(&at) if at <= now => {
-                self.expires.remove(key);
-                self.map.remove(key);
+    pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
+        match self.dict.find_mut(key) {
+            Some(e) if e.deadline().is_some_and(|at| at <= now) => {
+                e.remove();
                 self.expired_keys += 1;
                 true
             }
@@ -48,75 +126,199 @@ impl Db {
         }
     }
 
+    /// The live value of `key`, refreshing its LRU clock.
     pub fn lookup(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.expire_if_needed(key, now);
-        self.map.get(key)
+        self.lookup_mut(key, now).map(|v| &*v)
     }
 
+    /// The live value of `key` for modification, refreshing its LRU clock.
     pub fn lookup_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        self.expire_if_needed(key, now);
-        self.map.get_mut(key)
+        let clock = lru_clock(now);
+        self.clock = clock;
+        let mut e = self.dict.find_mut(key)?;
+        if e.deadline().is_some_and(|at| at <= now) {
+            e.remove();
+            self.expired_keys += 1;
+            return None;
+        }
+        e.set_lru(clock);
+        Some(e.into_value_mut())
+    }
+
+    /// The live value without touching its LRU clock (TYPE, OBJECT, DEBUG
+    /// and the like must not make a key look recently used).
+    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
+        let e = self.dict.find_mut(key)?;
+        if e.deadline().is_some_and(|at| at <= now) {
+            e.remove();
+            self.expired_keys += 1;
+            return None;
+        }
+        Some(e.into_value())
+    }
+
+    /// Seconds since the key was last used, at `now`, without looking at
+    /// its deadline (DEBUG OBJECT shows even a key that is due).
+    pub fn idle_secs_raw(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        let lru = self.dict.find_mut(key)?.lru();
+        let clock = lru_clock(now);
+        Some(if clock >= lru {
+            clock - lru
+        } else {
+            clock + (LRU_MASK - lru)
+        } as u64)
+    }
+
+    /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
+    /// at LRU clock resolution.
+    pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
+        self.peek(key, now)?;
+        self.idle_secs_raw(key, now).map(|s| s * 1000)
     }
 
     pub fn contains(&mut self, key: &[u8], now: i64) -> bool {
-        self.lookup(key, now).is_some()
+        self.peek(key, now).is_some()
     }
 
     /// Stores `val` under `key`, replacing any old value; the old deadline
-    /// goes away unless `keep_ttl` (SET ... KEEPTTL).
+    /// goes away unless `keep_ttl` (SET ... KEEPTTL). The caller has looked
+    /// the key up first (so an expired old value was already deleted).
     pub fn insert(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
-        if !keep_ttl {
-            self.expires.remove(key);
+        self.insert_at(key, val, keep_ttl, None);
+    }
+
+    fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
+        let h = hash_key(key);
+        let lru = now.map_or(self.clock, lru_clock);
+        if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
+            *e.value_mut() = val;
+            if !keep_ttl {
+                e.set_deadline(None);
+            }
+            e.set_lru(lru);
+            return;
         }
-        self.map.insert(key.into(), val);
+        self.dict.insert_new_hashed(key, h, val, lru, None);
+    }
+
+    /// Adds or replaces `key` with `val` and the given deadline (RESTORE,
+    /// RENAME, MOVE, COPY: the value arrives with its TTL).
+    pub fn insert_with_expire(&mut self, key: &[u8], val: Value, at: Option<i64>) {
+        self.insert(key, val, false);
+        if let Some(at) = at {
+            self.set_expire(key, at);
+        }
     }
 
     /// Removes a live key and returns its value.
     pub fn remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
-        if self.expire_if_needed(key, now) {
+        self.remove_with_expire(key, now).map(|(v, _)| v)
+    }
+
+    /// Removes a live key and returns its value and deadline (RENAME, MOVE,
+    /// GETDEL).
+    pub fn remove_with_expire(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
+        let e = self.dict.find_mut(key)?;
+        if e.deadline().is_some_and(|at| at <= now) {
+            e.remove();
+            self.expired_keys += 1;
             return None;
         }
-        self.expires.remove(key);
-        self.map.remove(key)
+        Some(e.remove())
+    }
+
+    /// Alias of `remove` for GETDEL-style callers.
+    pub fn get_and_remove(&mut self, key: &[u8], now: i64) -> Option<Value> {
+        self.remove(key, now)
+    }
+
+    /// Moves `from` to `to` with its deadline, replacing `to` (RENAME).
+    /// False if `from` does not exist.
+    pub fn rename(&mut self, from: &[u8], to: &[u8], now: i64) -> bool {
+        let Some((v, at)) = self.remove_with_expire(from, now) else {
+            return false;
+        };
+        self.insert_at(to, v, false, Some(now));
+        if let Some(at) = at {
+            self.set_expire(to, at);
+        }
+        true
     }
 
     /// The key's deadline in unix ms, if it has one (caller looked it up first).
     pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
-        self.expires.get(key).copied()
+        self.dict.get_entry(key).and_then(|e| e.deadline())
     }
 
     /// Sets the deadline of an existing key. False if the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
-        if !self.map.contains_key(key) {
+        let h = hash_key(key);
+        let Some(mut e) = self.dict.find_mut_hashed(key, h) else {
             return false;
+        };
+        let old = e.set_deadline(Some(at));
+        // Keep "a wheel entry at or before the deadline" true, adding no
+        // entry when an existing one already fires early enough.
+        if old.is_none_or(|o| at < o) {
+            self.wheel.insert(wheel_time(at), h);
         }
-        self.expires.insert(key.into(), at);
         true
     }
 
     /// Drops the deadline; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.remove(key).is_some()
+        match self.dict.find_mut(key) {
+            Some(mut e) => e.set_deadline(None).is_some(),
+            None => false,
+        }
     }
 
+    /// Empties the database. A big table is detached at once and freed a
+    /// slice at a time (`db::lazy_free_step`), so FLUSHALL on millions of
+    /// keys answers immediately; this is Redis's lazy free, done on our one
+    /// thread in small steps instead of on a background thread.
     pub fn clear(&mut self) {
-        self.map.clear();
-        self.expires.clear();
+        if self.dict.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.dict);
+        self.wheel.clear();
+        if old.len() > LAZY_FREE_THRESHOLD {
+            self.garbage.push(old);
+        }
+    }
+
+    /// Exchanges the contents of two databases (SWAPDB); counters stay.
+    pub fn swap(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.dict, &mut other.dict);
+        std::mem::swap(&mut self.wheel, &mut other.wheel);
     }
 
     /// Calls `f` on every key (KEYS). Expired keys are skipped.
     pub fn for_each_key(&self, now: i64, mut f: impl FnMut(&[u8], &Value)) {
-        for (k, v) in &self.map {
-            if matches!(self.expires.get(k), Some(&at) if at <= now) {
-                continue;
+        self.dict.for_each(|e| {
+            if e.deadline().is_none_or(|at| at > now) {
+                f(e.key(), e.value());
             }
-            f(k, v);
-        }
+        });
     }
 
-    /// One step of SCAN: calls `f` on some keys and returns the next cursor
-    /// (0 when done). This map-backed version walks keys in sorted order,
-    /// the cursor being how many were returned; `db::dict` replaces it.
+    /// Calls `f` on every live key with its value and deadline (DEBUG
+    /// DIGEST, snapshots): one walk, no per-key deadline lookup.
+    pub fn for_each_entry(&self, now: i64, mut f: impl FnMut(&[u8], &Value, Option<i64>)) {
+        self.dict.for_each(|e| {
+            let d = e.deadline();
+            if d.is_none_or(|at| at > now) {
+                f(e.key(), e.value(), d);
+            }
+        });
+    }
+
+    /// One step of SCAN: calls `f` on the keys of a few buckets and returns
+    /// the next cursor (0 when done). As Redis's `scanGenericCommand`, it
+    /// visits buckets until `count` keys were seen or `10 × count` buckets
+    /// were visited. Every key present during the whole scan is returned
+    /// (see `Dict::scan`); expired keys are skipped.
     pub fn scan(
         &self,
         cursor: u64,
@@ -124,37 +326,333 @@ impl Db {
         now: i64,
         mut f: impl FnMut(&[u8], &Value),
     ) -> u64 {
-        let mut keys: Vec<&Box<[u8]>> = self.map.keys().collect();
-        keys.sort();
-        let start = cursor as usize;
-        let end = (start + count.max(1)).min(keys.len());
-        for k in &keys[start.min(end)..end] {
-            if matches!(self.expires.get(&***k), Some(&at) if at <= now) {
-                continue;
+        let count = count.max(1);
+        let mut seen = 0;
+        let mut cursor = cursor;
+        let mut iterations = count.saturating_mul(10);
+        loop {
+            cursor = self.dict.scan(cursor, |e: EntryRef<'_, Value>| {
+                seen += 1;
+                if e.deadline().is_none_or(|at| at > now) {
+                    f(e.key(), e.value());
+                }
+            });
+            iterations -= 1;
+            if cursor == 0 || iterations == 0 || seen >= count {
+                return cursor;
             }
-            if let Some(v) = self.map.get(&***k) {
-                f(k, v);
-            }
-        }
-        if end >= keys.len() {
-            0
-        } else {
-            end as u64
         }
     }
 
     /// A random live key (RANDOMKEY), or None if the database is empty.
+    /// Expired keys met on the way are deleted, as `dbRandomKey` does; each
+    /// round deletes one, so the loop ends.
     pub fn random_key(&mut self, now: i64) -> Option<Vec<u8>> {
-        for _ in 0..100 {
-            if self.map.is_empty() {
-                return None;
+        loop {
+            let e = self.dict.random_entry()?;
+            let key = e.key().to_vec();
+            if e.deadline().is_some_and(|at| at <= now) {
+                if self.dict.remove(&key).is_some() {
+                    self.expired_keys += 1;
+                }
+                continue;
             }
-            let n = (crate::server::unix_us() as u64 % self.map.len() as u64) as usize;
-            let k = self.map.keys().nth(n)?.to_vec();
-            if !self.expire_if_needed(&k, now) {
-                return Some(k);
+            return Some(key);
+        }
+    }
+
+    /// Up to `count` keys sampled from the table (eviction, statistics).
+    pub fn sample(&mut self, count: usize, mut f: impl FnMut(&[u8], &Value, Option<i64>, u32)) {
+        self.dict
+            .sample(count, |e| f(e.key(), e.value(), e.deadline(), e.lru()));
+    }
+
+    /// Periodic upkeep (Redis's `databasesCron`): shrink a sparse table,
+    /// rehash for up to `rehash_budget`, free flushed tables for up to
+    /// `free_budget`.
+    pub fn cron(&mut self, rehash_budget: Duration, free_budget: Duration) {
+        self.dict.shrink_if_needed();
+        if self.dict.is_rehashing() {
+            self.dict.rehash_for(rehash_budget);
+        }
+        self.free_garbage(free_budget);
+    }
+
+    /// True while flushed tables wait to be freed.
+    pub fn has_garbage(&self) -> bool {
+        !self.garbage.is_empty()
+    }
+
+    /// Frees flushed tables for about `budget`, 1024 entries at a time.
+    /// True if this call freed the last of them.
+    pub fn free_garbage(&mut self, budget: Duration) -> bool {
+        if self.garbage.is_empty() {
+            return false;
+        }
+        let start = Instant::now();
+        while let Some(g) = self.garbage.last_mut() {
+            if g.free_some(1024) {
+                self.garbage.pop();
+            }
+            if start.elapsed() >= budget {
+                break;
             }
         }
-        None
+        self.garbage.is_empty()
+    }
+
+    /// Keeps an empty wheel's time current (cheap; the expiry cycle calls
+    /// it for every database).
+    pub fn tick_clock(&mut self, now: i64) {
+        self.clock = lru_clock(now);
+        self.wheel.advance_if_empty(wheel_time(now));
+    }
+
+    /// True if the wheel has something due at `now`.
+    pub fn expiry_due(&self, now: i64) -> bool {
+        self.wheel
+            .next_deadline()
+            .is_some_and(|d| d <= wheel_time(now))
+    }
+
+    /// Active expiry: deletes keys whose deadline has passed, as the wheel
+    /// says, until `deadline` (checked every 16 entries).
+    pub fn active_expire(&mut self, now: i64, deadline: Instant) -> ExpireRun {
+        let mut run = ExpireRun::default();
+        // If the clock stepped back, the wheel's time is ahead of `now`:
+        // judge deadlines by the wheel's time, or a key found "not due"
+        // would be rescheduled at or before it, fire again at once, and
+        // loop forever. Keys then expire up to the clock step early.
+        let wnow = wheel_time(now).max(self.wheel.elapsed());
+        let now = now.max(wnow as i64);
+        let mut steps = 0u32;
+        loop {
+            steps += 1;
+            if steps.is_multiple_of(16) && Instant::now() >= deadline {
+                run.timed_out = self.expiry_due(now);
+                break;
+            }
+            let h = match self.wheel.poll_step(wnow) {
+                Step::Fired(_, h) => h,
+                // Cascading moves up to 512 entries: worth a clock check.
+                Step::Working => {
+                    steps = 15;
+                    continue;
+                }
+                Step::Idle => break,
+            };
+            run.checked += 1;
+            let mut reschedule: Option<i64> = None;
+            let n = self.dict.remove_in_bucket(
+                h,
+                |e| match e.deadline() {
+                    Some(at) if at <= now => true,
+                    Some(at) => {
+                        // Not due: re-expired later. Keep the invariant by
+                        // scheduling it anew, once, from its own entry.
+                        if hash_key(e.key()) == h {
+                            reschedule = Some(reschedule.map_or(at, |r| r.min(at)));
+                        }
+                        false
+                    }
+                    None => false,
+                },
+                |_, v, _| drop(v),
+            );
+            if let Some(at) = reschedule {
+                self.wheel.insert(wheel_time(at), h);
+            }
+            if n == 0 {
+                run.stale += 1;
+            }
+            run.expired += n as u64;
+        }
+        self.expired_keys += run.expired;
+        run
+    }
+}
+
+#[cfg(test)]
+impl Db {
+    pub(crate) fn wheel_len(&self) -> usize {
+        self.wheel.len()
+    }
+
+    pub(crate) fn garbage_len(&self) -> usize {
+        self.garbage.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::object::StrVal;
+
+    fn s(b: &[u8]) -> Value {
+        Value::Str(StrVal::from_bytes(b))
+    }
+
+    #[test]
+    fn re_expiring_does_not_pile_up_wheel_entries() {
+        let mut db = Db::new();
+        db.insert(b"session", s(b"v"), false);
+        // A TTL refreshed on every access moves the deadline later each time.
+        for i in 0..1000 {
+            assert!(db.set_expire(b"session", 10_000 + i));
+        }
+        assert_eq!(db.wheel_len(), 1);
+        // The entry fires at the first deadline, finds the key not due,
+        // and reschedules it at its real deadline.
+        let far = Instant::now() + Duration::from_secs(10);
+        let run = db.active_expire(10_500, far);
+        assert_eq!((run.checked, run.expired), (1, 0));
+        assert_eq!(db.wheel_len(), 1);
+        assert_eq!(db.len(), 1);
+        let run = db.active_expire(10_999, far);
+        assert_eq!((run.checked, run.expired), (1, 1));
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn active_expire_drops_stale_entries_and_respects_persist() {
+        let mut db = Db::new();
+        for i in 0..100 {
+            let k = format!("k{i}");
+            db.insert(k.as_bytes(), s(b"v"), false);
+            db.set_expire(k.as_bytes(), 1000);
+        }
+        db.persist(b"k1");
+        db.remove(b"k2", 0);
+        db.insert(b"k3", s(b"new"), false);
+        let far = Instant::now() + Duration::from_secs(10);
+        let run = db.active_expire(999, far);
+        assert_eq!(run.checked, 0);
+        let run = db.active_expire(1000, far);
+        assert_eq!(run.expired, 97);
+        assert_eq!(db.len(), 2);
+        assert!(db.contains(b"k1", 5000) && db.contains(b"k3", 5000));
+        assert_eq!(db.volatile_len(), 0);
+        assert_eq!(db.wheel_len(), 0);
+    }
+
+    #[test]
+    fn active_expire_stops_at_its_deadline() {
+        let mut db = Db::new();
+        for i in 0..50_000 {
+            let k = format!("k{i}");
+            db.insert(k.as_bytes(), s(b"v"), false);
+            db.set_expire(k.as_bytes(), 1000);
+        }
+        let run = db.active_expire(2000, Instant::now());
+        assert!(run.timed_out);
+        assert!(run.checked < 50_000);
+        let far = Instant::now() + Duration::from_secs(60);
+        db.active_expire(2000, far);
+        assert!(db.is_empty());
+        assert_eq!(db.expired_keys, 50_000);
+    }
+
+    #[test]
+    fn big_flush_is_freed_by_the_cron() {
+        let mut db = Db::new();
+        for i in 0..(LAZY_FREE_THRESHOLD + 10) {
+            db.insert(format!("k{i}").as_bytes(), s(b"v"), false);
+        }
+        db.clear();
+        assert!(db.is_empty());
+        assert_eq!(db.garbage_len(), 1);
+        db.insert(b"fresh", s(b"v"), false);
+        for _ in 0..10_000 {
+            db.cron(Duration::from_millis(1), Duration::from_millis(5));
+            if db.garbage_len() == 0 {
+                break;
+            }
+        }
+        assert_eq!(db.garbage_len(), 0);
+        assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn lru_clock_and_idle_time() {
+        let mut db = Db::new();
+        db.insert(b"k", s(b"v"), false);
+        db.lookup(b"k", 1_000_000);
+        assert_eq!(db.idle_ms(b"k", 1_005_000), Some(5000));
+        db.peek(b"k", 1_010_000);
+        assert_eq!(db.idle_ms(b"k", 1_010_000), Some(10_000));
+    }
+
+    #[test]
+    fn rename_keeps_the_deadline() {
+        let mut db = Db::new();
+        db.insert(b"a", s(b"1"), false);
+        db.set_expire(b"a", 5000);
+        assert!(db.rename(b"a", b"b", 100));
+        assert_eq!(db.expire_at(b"b"), Some(5000));
+        assert!(db.lookup(b"a", 100).is_none());
+        assert!(db.lookup(b"b", 5000).is_none());
+        assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_cannot_stall_active_expiry() {
+        let mut db = Db::new();
+        db.insert(b"k", s(b"v"), false);
+        db.set_expire(b"k", 10_000);
+        let far = Instant::now() + Duration::from_secs(5);
+        db.active_expire(9_000, far);
+        // A deadline between the stepped-back clock and the wheel's time:
+        // judged by the clock it is not due, and rescheduling it would put
+        // it straight back among the due entries.
+        db.set_expire(b"k", 8_500);
+        // The clock steps back 1 s below the wheel's time.
+        let run = db.active_expire(8_000, far);
+        assert!(run.checked <= 2, "{run:?}");
+        assert_eq!(db.len(), 0, "judged by the wheel's time (9000 ms)");
+    }
+
+    #[test]
+    fn random_key_skips_and_deletes_expired_keys() {
+        let mut db = Db::new();
+        for i in 0..500 {
+            let k = format!("dead{i}");
+            db.insert(k.as_bytes(), s(b"v"), false);
+            db.set_expire(k.as_bytes(), 10);
+        }
+        db.insert(b"alive", s(b"v"), false);
+        assert_eq!(db.random_key(100).as_deref(), Some(&b"alive"[..]));
+        assert!(db.expired_keys > 0);
+        db.remove(b"alive", 100);
+        assert_eq!(db.random_key(100), None);
+        assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn for_each_entry_reports_deadlines_and_skips_the_dead() {
+        let mut db = Db::new();
+        db.insert(b"a", s(b"1"), false);
+        db.insert(b"b", s(b"2"), false);
+        db.insert(b"c", s(b"3"), false);
+        db.set_expire(b"b", 500);
+        db.set_expire(b"c", 50);
+        let mut seen = Vec::new();
+        db.for_each_entry(100, |k, _, d| seen.push((k.to_vec(), d)));
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![(b"a".to_vec(), None), (b"b".to_vec(), Some(500))]
+        );
+    }
+
+    #[test]
+    fn insert_stamps_the_clock_of_the_last_lookup() {
+        let mut db = Db::new();
+        db.lookup(b"missing", 7_000_000);
+        db.insert(b"k", s(b"v"), false);
+        assert_eq!(db.idle_ms(b"k", 7_003_000), Some(3000));
+        db.tick_clock(9_000_000);
+        db.insert(b"k2", s(b"v"), false);
+        assert_eq!(db.idle_ms(b"k2", 9_000_000), Some(0));
     }
 }

@@ -43,6 +43,9 @@ pub fn run(srv: &mut Server) {
         }
     }
 
+    crate::db::expire::active_expire_cycle(srv, crate::db::expire::Cycle::Slow);
+    crate::db::expire::databases_cron(srv);
+
     if srv.pause.until_ms != 0 && srv.pause.until_ms <= now {
         unpause(srv);
     }

@@ -135,6 +135,8 @@ pub fn run(config: Config) -> io::Result<i32> {
             next_cron = srv.now_ms + 1000 / hz;
         }
         before_sleep(&mut srv);
+        // After the replies went out, so its millisecond delays no reply.
+        crate::db::before_sleep(&mut srv);
         for t in eof_suspects.drain(..) {
             if matches!(srv.clients.get(t), Some(Some(_))) && !srv.read_list.contains(&t) {
                 srv.read_list.push(t);

@@ -11,6 +11,7 @@ pub mod event_loop;
 pub mod listener;
 pub mod pubsub;
 pub mod stats;
+pub mod timer;
 pub mod watch;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -54,6 +55,11 @@ pub struct Server {
     /// see one stable "now", as Redis's cached `mstime`.
     pub now_ms: i64,
     pub now_us: i64,
+    /// Wall clock and monotonic clock read together at the last sync (every
+    /// loop iteration); commands derive "now" from the monotonic clock
+    /// alone, which they read anyway to time themselves: one clock read per
+    /// command instead of two.
+    clock_sync: (Instant, i64),
     pub start: Instant,
     pub start_unix_ms: i64,
     pub next_client_id: u64,
@@ -75,6 +81,8 @@ pub struct Server {
     pub cron_loops: u64,
     /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
     pub active_expire_enabled: bool,
+    /// Active expiry bookkeeping between cycles (`db::expire`).
+    pub expire: crate::db::expire::ExpireState,
     pub executable: String,
     /// Channel, pattern and shard-channel subscribers.
     pub pubsub: pubsub::PubSub,
@@ -108,6 +116,7 @@ impl Server {
             registry,
             now_ms: now_us / 1000,
             now_us,
+            clock_sync: (Instant::now(), now_us),
             start: Instant::now(),
             start_unix_ms: now_us / 1000,
             next_client_id: 1,
@@ -121,6 +130,7 @@ impl Server {
             tcp_port: config.port,
             cron_loops: 0,
             active_expire_enabled: true,
+            expire: Default::default(),
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -135,6 +145,17 @@ impl Server {
     pub fn update_time(&mut self) {
         self.now_us = unix_us();
         self.now_ms = self.now_us / 1000;
+        self.clock_sync = (Instant::now(), self.now_us);
+    }
+
+    /// Sets "now" from a monotonic reading taken by the caller (the
+    /// command's start time), relative to the last wall-clock sync.
+    #[inline]
+    pub fn update_time_at(&mut self, at: Instant) {
+        let us =
+            self.clock_sync.1 + at.saturating_duration_since(self.clock_sync.0).as_micros() as i64;
+        self.now_us = us;
+        self.now_ms = us / 1000;
     }
 
     /// Seconds since start.

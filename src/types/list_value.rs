@@ -1,0 +1,15 @@
+//! List values: the encodings a key of this type can have and the
+//! conversions between them. Commands live in `commands/lists.rs`... (the
+//! family's helper writes this module; until then the type is uninhabited,
+//! so no key of this type can exist and every match on it is empty).
+
+/// A List value. Uninhabited until the type is implemented.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListVal {}
+
+impl ListVal {
+    /// The name OBJECT ENCODING answers.
+    pub fn encoding(&self) -> &'static str {
+        match *self {}
+    }
+}

@@ -1,0 +1,1136 @@
+//! # Quicklist: a list as a linked list of listpacks
+//!
+//! Corresponds to Redis's `quicklist.c` (Matt Stancliff's design; since
+//! Redis 7.0 its nodes are listpacks). Every Redis 7.0 list is a quicklist
+//! (`OBJECT ENCODING` says `quicklist`).
+//!
+//! ## Why Redis has it
+//! A plain doubly linked list spends two pointers and an allocation per
+//! element; one big listpack makes every push at the head a `memmove` of the
+//! whole list. The quicklist is the middle road: a linked list whose nodes
+//! are listpacks of bounded size. Pushes and pops at either end touch one
+//! small listpack; an index lookup skips whole nodes by their counts; memory
+//! per element is the listpack's (2 bytes for a small integer) plus one node
+//! header per few hundred elements.
+//!
+//! The bound is `list-max-listpack-size` (the `fill`):
+//! - negative: a byte limit per node, -1..-5 = 4, 8, 16, 32, 64 KB (default
+//!   -2, 8 KB);
+//! - positive: a maximum number of entries per node, with an 8 KB safety
+//!   limit on the node's bytes all the same.
+//!
+//! Whether an element fits is *estimated* before inserting, exactly as
+//! Redis does (`node bytes + element length + 8`), so our nodes split at
+//! the same points as Redis's and memory matches. An insert in the middle
+//! of a full node splits it in two and then tries to merge the neighbours
+//! back (`_quicklistMergeNodes`), so the list does not fill up with
+//! half-empty nodes.
+//!
+//! `list-compress-depth` keeps that many nodes at each end raw and
+//! compresses the others with [`lzf`]: lists used as queues
+//! only touch their ends, so the middle can sit compressed. As in Redis, a
+//! node under 48 bytes is not compressed, nor one that would shrink by less
+//! than 8 bytes.
+//!
+//! ## How ours departs
+//! - Nodes live in a `VecDeque` rather than a linked list: the same O(1)
+//!   pushes at both ends, contiguous node headers, no pointers; inserting or
+//!   removing a node in the middle moves node headers (a few dozen bytes
+//!   each, a list of a million small elements has a few thousand nodes).
+//! - Reading never changes the list: where Redis decompresses a node "for
+//!   use" and recompresses it afterwards, our `&self` readers decompress
+//!   into a temporary. Readers that visit entries take a callback
+//!   ([`Quicklist::for_each`], [`Quicklist::with`]) so that entries can be
+//!   borrowed from that temporary without allocating per element.
+//! - No `PLAIN` nodes: Redis 7.0 stores an element of 1 GB or more in a
+//!   node of its own; such elements exceed our `proto-max-bulk-len` default
+//!   anyway, and they can be added if the limit is ever raised.
+//! - No bookmarks (Redis uses them only for defragmentation).
+
+use super::listpack::{Entry, Listpack, Where};
+use super::lzf;
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+/// Byte limits for fill -1..-5.
+const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// Byte limit of a node when the fill counts entries.
+const SIZE_SAFETY_LIMIT: usize = 8192;
+/// Estimated per-entry overhead when checking whether an element fits.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
+/// Nodes smaller than this are not worth compressing.
+const MIN_COMPRESS_BYTES: usize = 48;
+/// Compression must save at least this much to be kept.
+const MIN_COMPRESS_IMPROVE: usize = 8;
+const FILL_MAX: i32 = (1 << 15) - 1;
+const COMPRESS_MAX: i32 = (1 << 16) - 1;
+
+/// An element taken out of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Int(i64),
+    Str(Vec<u8>),
+}
+
+impl Item {
+    fn from_entry(e: Entry<'_>) -> Self {
+        match e {
+            Entry::Int(v) => Item::Int(v),
+            Entry::Str(s) => Item::Str(s.to_vec()),
+        }
+    }
+
+    /// The element's bytes (integers formatted).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Item::Str(s) => s,
+            Item::Int(v) => Entry::Int(v).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Data {
+    Raw(Listpack),
+    /// LZF stream of the listpack's bytes.
+    Lzf(Box<[u8]>),
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    /// Elements in the node.
+    count: usize,
+    /// The listpack's size in bytes, compressed or not (`node->sz`).
+    sz: usize,
+    data: Data,
+}
+
+impl Node {
+    fn new(lp: Listpack) -> Self {
+        Node {
+            count: lp.len(),
+            sz: lp.bytes(),
+            data: Data::Raw(lp),
+        }
+    }
+
+    fn listpack(&self) -> Cow<'_, Listpack> {
+        match &self.data {
+            Data::Raw(lp) => Cow::Borrowed(lp),
+            Data::Lzf(z) => Cow::Owned(inflate(z, self.sz)),
+        }
+    }
+
+    fn raw_mut(&mut self) -> &mut Listpack {
+        if let Data::Lzf(z) = &self.data {
+            self.data = Data::Raw(inflate(z, self.sz));
+        }
+        match &mut self.data {
+            Data::Raw(lp) => lp,
+            Data::Lzf(_) => unreachable!("just decompressed"),
+        }
+    }
+
+    fn sync(&mut self) {
+        if let Data::Raw(lp) = &self.data {
+            self.count = lp.len();
+            self.sz = lp.bytes();
+        }
+    }
+
+    fn compress(&mut self) {
+        let Data::Raw(lp) = &self.data else {
+            return;
+        };
+        if self.sz < MIN_COMPRESS_BYTES {
+            return;
+        }
+        if let Some(z) = lzf::compress(lp.as_bytes(), self.sz) {
+            if z.len() + MIN_COMPRESS_IMPROVE < self.sz {
+                self.data = Data::Lzf(z.into_boxed_slice());
+            }
+        }
+    }
+
+    fn decompress(&mut self) {
+        self.raw_mut();
+    }
+
+    fn is_compressed(&self) -> bool {
+        matches!(self.data, Data::Lzf(_))
+    }
+
+    fn storage_bytes(&self) -> usize {
+        match &self.data {
+            Data::Raw(lp) => lp.allocated(),
+            Data::Lzf(z) => z.len(),
+        }
+    }
+}
+
+fn inflate(z: &[u8], sz: usize) -> Listpack {
+    let bytes = lzf::decompress(z, sz).expect("quicklist: our own LZF stream");
+    Listpack::from_bytes(bytes).expect("quicklist: our own listpack")
+}
+
+/// How a node is stored, for the RDB writer and `DEBUG`-style inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeView<'a> {
+    /// A listpack's bytes.
+    Raw(&'a [u8]),
+    /// An LZF stream and the size of the listpack it inflates to.
+    Lzf(&'a [u8], usize),
+}
+
+fn size_meets_optimization(sz: usize, fill: i32) -> bool {
+    if fill >= 0 {
+        return false;
+    }
+    OPTIMIZATION_LEVEL
+        .get((-fill - 1) as usize)
+        .is_some_and(|&limit| sz <= limit)
+}
+
+/// `_quicklistNodeAllowInsert`: may an element of `sz` bytes join `node`?
+fn allow_insert(node: Option<&Node>, fill: i32, sz: usize) -> bool {
+    let Some(node) = node else {
+        return false;
+    };
+    let new_sz = node.sz + sz + SIZE_ESTIMATE_OVERHEAD;
+    if size_meets_optimization(new_sz, fill) {
+        true
+    } else if new_sz > SIZE_SAFETY_LIMIT {
+        false
+    } else {
+        (node.count as i64) < fill as i64
+    }
+}
+
+/// `_quicklistNodeAllowMerge`: may `a` and `b` become one node?
+fn allow_merge(a: Option<&Node>, b: Option<&Node>, fill: i32) -> bool {
+    let (Some(a), Some(b)) = (a, b) else {
+        return false;
+    };
+    // Redis subtracts 11 for the header and terminator one of them drops.
+    let merge_sz = a.sz + b.sz - 11;
+    if size_meets_optimization(merge_sz, fill) {
+        true
+    } else if merge_sz > SIZE_SAFETY_LIMIT {
+        false
+    } else {
+        (a.count + b.count) as i64 <= fill as i64
+    }
+}
+
+/// A Redis list. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Quicklist {
+    nodes: VecDeque<Node>,
+    count: usize,
+    fill: i32,
+    compress: usize,
+}
+
+impl Default for Quicklist {
+    /// Redis's defaults: `list-max-listpack-size -2`, `list-compress-depth 0`.
+    fn default() -> Self {
+        Self::new(-2, 0)
+    }
+}
+
+impl Quicklist {
+    /// A list with `fill` (`list-max-listpack-size`) and `compress`
+    /// (`list-compress-depth`), clamped as `quicklistSetOptions` does:
+    /// fill to -5..=32767, depth to 0..=65535.
+    pub fn new(fill: i32, compress: i32) -> Self {
+        Quicklist {
+            nodes: VecDeque::new(),
+            count: 0,
+            fill: fill.clamp(-5, FILL_MAX),
+            compress: compress.clamp(0, COMPRESS_MAX) as usize,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn fill(&self) -> i32 {
+        self.fill
+    }
+
+    pub fn compress_depth(&self) -> usize {
+        self.compress
+    }
+
+    /// Number of listpack nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Bytes held: node storage (compressed size for compressed nodes) and
+    /// node headers. Redis counts 32 bytes per `quicklistNode`.
+    pub fn bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.nodes.iter().map(Node::storage_bytes).sum::<usize>()
+    }
+
+    /// Number of nodes currently LZF-compressed.
+    pub fn compressed_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_compressed()).count()
+    }
+
+    /// Sum of the nodes' listpack sizes before compression (what Redis's
+    /// `DEBUG OBJECT` calls `ql_uncompressed_size`).
+    pub fn uncompressed_bytes(&self) -> usize {
+        self.nodes.iter().map(|n| n.sz).sum()
+    }
+
+    /// Each node as stored, head to tail (for RDB and inspection).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
+        self.nodes.iter().map(|n| match &n.data {
+            Data::Raw(lp) => NodeView::Raw(lp.as_bytes()),
+            Data::Lzf(z) => NodeView::Lzf(z, n.sz),
+        })
+    }
+
+    /// Appends a whole listpack as a node (RDB loading,
+    /// `quicklistAppendListpack`). Empty listpacks are dropped.
+    pub fn append_listpack(&mut self, lp: Listpack) {
+        if lp.is_empty() {
+            return;
+        }
+        self.count += lp.len();
+        self.nodes.push_back(Node::new(lp));
+        let last = self.nodes.len() - 1;
+        self.compress_around(Some(last));
+    }
+
+    // ---- ends ----------------------------------------------------------
+
+    pub fn push_front(&mut self, v: &[u8]) {
+        if allow_insert(self.nodes.front(), self.fill, v.len()) {
+            let head = &mut self.nodes[0];
+            head.raw_mut().push_front(v);
+            head.sync();
+        } else {
+            let mut lp = Listpack::new();
+            lp.push_front(v);
+            self.nodes.push_front(Node::new(lp));
+            self.compress_around(Some(0));
+        }
+        self.count += 1;
+    }
+
+    pub fn push_back(&mut self, v: &[u8]) {
+        if allow_insert(self.nodes.back(), self.fill, v.len()) {
+            let tail = self.nodes.back_mut().expect("checked");
+            tail.raw_mut().push_back(v);
+            tail.sync();
+        } else {
+            let mut lp = Listpack::new();
+            lp.push_back(v);
+            self.nodes.push_back(Node::new(lp));
+            let last = self.nodes.len() - 1;
+            self.compress_around(Some(last));
+        }
+        self.count += 1;
+    }
+
+    pub fn pop_front(&mut self) -> Option<Item> {
+        let head = self.nodes.front_mut()?;
+        let lp = head.raw_mut();
+        let item = Item::from_entry(lp.get(0)?);
+        lp.delete_range(0, 1);
+        self.after_delete(0, 1);
+        Some(item)
+    }
+
+    pub fn pop_back(&mut self) -> Option<Item> {
+        let last = self.nodes.len().checked_sub(1)?;
+        let lp = self.nodes[last].raw_mut();
+        let item = Item::from_entry(lp.get(-1)?);
+        lp.delete_range(-1, 1);
+        self.after_delete(last, 1);
+        Some(item)
+    }
+
+    // ---- by index ------------------------------------------------------
+
+    /// Calls `f` with element `index` (negative from the tail).
+    pub fn with<R>(&self, index: isize, f: impl FnOnce(Entry<'_>) -> R) -> Option<R> {
+        let (ni, off) = self.locate(index)?;
+        let lp = self.nodes[ni].listpack();
+        let e = lp.get(off as isize)?;
+        Some(f(e))
+    }
+
+    /// A copy of element `index`.
+    pub fn get(&self, index: isize) -> Option<Item> {
+        self.with(index, Item::from_entry)
+    }
+
+    /// Replaces element `index`; false if out of range (`LSET`).
+    pub fn set(&mut self, index: isize, v: &[u8]) -> bool {
+        let Some((ni, off)) = self.locate(index) else {
+            return false;
+        };
+        let node = &mut self.nodes[ni];
+        node.raw_mut().replace(off as isize, v);
+        node.sync();
+        self.compress_around(Some(ni));
+        true
+    }
+
+    /// Inserts `v` before (`after == false`) or after element `index`
+    /// (0-based, must exist), as `_quicklistInsert` does: into the node if it
+    /// has room, else into a neighbour with room at the matching end, else a
+    /// new node at a node boundary, else the node is split and the pieces
+    /// merged with their neighbours where they fit.
+    pub fn insert(&mut self, index: usize, v: &[u8], after: bool) {
+        let (ni, off) = self
+            .locate(index as isize)
+            .expect("quicklist insert: index out of range");
+        let fill = self.fill;
+        let sz = v.len();
+        let node_count = self.nodes[ni].count;
+        let full = !allow_insert(Some(&self.nodes[ni]), fill, sz);
+        let at_tail = after && off == node_count - 1;
+        let at_head = !after && off == 0;
+        let avail_next = at_tail && allow_insert(self.nodes.get(ni + 1), fill, sz);
+        let avail_prev = at_head && ni > 0 && allow_insert(self.nodes.get(ni - 1), fill, sz);
+        if !full {
+            let node = &mut self.nodes[ni];
+            let lp = node.raw_mut();
+            let p = lp.seek(off as isize).expect("offset in node");
+            lp.insert_at(p, v, if after { Where::After } else { Where::Before });
+            node.sync();
+            self.compress_around(Some(ni));
+        } else if avail_next {
+            let next = &mut self.nodes[ni + 1];
+            next.raw_mut().push_front(v);
+            next.sync();
+            self.compress_around(Some(ni + 1));
+        } else if avail_prev {
+            let prev = &mut self.nodes[ni - 1];
+            prev.raw_mut().push_back(v);
+            prev.sync();
+            self.compress_around(Some(ni - 1));
+        } else if at_tail || at_head {
+            let mut lp = Listpack::new();
+            lp.push_back(v);
+            let at = if after { ni + 1 } else { ni };
+            self.nodes.insert(at, Node::new(lp));
+            self.compress_around(Some(at));
+        } else {
+            // Split: with `after` the node keeps [0, off] and the new node
+            // takes the rest, headed by `v`; without, the new node takes
+            // [0, off) followed by `v` and goes before.
+            let node = &mut self.nodes[ni];
+            let lp = node.raw_mut();
+            let mut other = lp.clone();
+            let center = if after {
+                lp.delete_range(off as isize + 1, usize::MAX);
+                other.delete_range(0, off + 1);
+                other.push_front(v);
+                node.sync();
+                self.nodes.insert(ni + 1, Node::new(other));
+                ni
+            } else {
+                lp.delete_range(0, off);
+                other.delete_range(off as isize, usize::MAX);
+                other.push_back(v);
+                node.sync();
+                self.nodes.insert(ni, Node::new(other));
+                ni + 1
+            };
+            self.merge_around(center);
+        }
+        self.count += 1;
+    }
+
+    /// Deletes `count` elements from `start` (negative from the tail),
+    /// clamped to the end of the list, as `quicklistDelRange`. Returns how
+    /// many were deleted.
+    pub fn delete_range(&mut self, start: isize, count: usize) -> usize {
+        if count == 0 {
+            return 0;
+        }
+        let Some((mut ni, mut off)) = self.locate(start) else {
+            return 0;
+        };
+        let first = if start < 0 {
+            (self.count as isize + start) as usize
+        } else {
+            start as usize
+        };
+        let mut extent = count.min(self.count - first);
+        let total = extent;
+        while extent > 0 {
+            let c = self.nodes[ni].count;
+            let del = (c - off).min(extent);
+            if off == 0 && del == c {
+                self.count -= c;
+                self.nodes.remove(ni);
+                self.compress_around(None);
+            } else {
+                let node = &mut self.nodes[ni];
+                node.raw_mut().delete_range(off as isize, del);
+                node.sync();
+                self.count -= del;
+                self.compress_around(Some(ni));
+                ni += 1;
+            }
+            extent -= del;
+            off = 0;
+        }
+        total
+    }
+
+    /// Removes elements equal to `v`: the first `count` from the head when
+    /// `count > 0`, the last `-count` from the tail when negative, all when
+    /// 0 (`LREM`). Returns how many were removed. Nodes are not merged
+    /// afterwards, as in Redis.
+    pub fn remove_matching(&mut self, v: &[u8], count: i64) -> usize {
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
+        let from_tail = count < 0;
+        let mut removed = 0;
+        let mut ni = if from_tail {
+            self.nodes.len() as isize - 1
+        } else {
+            0
+        };
+        while removed < limit && ni >= 0 && (ni as usize) < self.nodes.len() {
+            let i = ni as usize;
+            // Skip nodes without a match without decompressing for write.
+            let has = {
+                let lp = self.nodes[i].listpack();
+                lp.first().and_then(|f| lp.find(f, v, 0)).is_some()
+            };
+            if !has {
+                ni += if from_tail { -1 } else { 1 };
+                continue;
+            }
+            let node = &mut self.nodes[i];
+            let lp = node.raw_mut();
+            let mut here = 0;
+            if from_tail {
+                let mut p = lp.last();
+                while let Some(q) = p {
+                    let prev = lp.prev(q);
+                    if lp.get_at(q).eq_bytes(v) {
+                        lp.delete_at(q);
+                        here += 1;
+                        if removed + here == limit {
+                            break;
+                        }
+                    }
+                    p = prev;
+                }
+            } else {
+                let mut p = lp.first();
+                while let Some(q) = p {
+                    if lp.get_at(q).eq_bytes(v) {
+                        p = lp.delete_at(q);
+                        here += 1;
+                        if removed + here == limit {
+                            break;
+                        }
+                    } else {
+                        p = lp.next(q);
+                    }
+                }
+            }
+            node.sync();
+            removed += here;
+            self.count -= here;
+            if self.nodes[i].count == 0 {
+                self.nodes.remove(i);
+                self.compress_around(None);
+                if from_tail {
+                    ni -= 1;
+                }
+            } else {
+                self.compress_around(Some(i));
+                ni += if from_tail { -1 } else { 1 };
+            }
+        }
+        removed
+    }
+
+    // ---- iteration -----------------------------------------------------
+
+    /// Visits elements from `start` (negative from the tail) towards the
+    /// tail, or towards the head when `reverse`, until `f` returns false.
+    /// Entries borrow from the node (or a temporary copy of a compressed
+    /// one): nothing is allocated per element.
+    pub fn for_each(&self, start: isize, reverse: bool, mut f: impl FnMut(Entry<'_>) -> bool) {
+        let Some((mut ni, off)) = self.locate(start) else {
+            return;
+        };
+        let mut first = Some(off);
+        loop {
+            let lp = self.nodes[ni].listpack();
+            let mut p = match first.take() {
+                Some(o) => lp.seek(o as isize),
+                None if reverse => lp.last(),
+                None => lp.first(),
+            };
+            while let Some(q) = p {
+                if !f(lp.get_at(q)) {
+                    return;
+                }
+                p = if reverse { lp.prev(q) } else { lp.next(q) };
+            }
+            if reverse {
+                if ni == 0 {
+                    return;
+                }
+                ni -= 1;
+            } else {
+                ni += 1;
+                if ni == self.nodes.len() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Index of the first element equal to `v` (`LINSERT`'s pivot search).
+    pub fn position(&self, v: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        let mut found = false;
+        self.for_each(0, false, |e| {
+            found = e.eq_bytes(v);
+            if !found {
+                i += 1;
+            }
+            !found
+        });
+        found.then_some(i)
+    }
+
+    /// Copies of all elements, head to tail (convenient, allocating).
+    pub fn to_vec(&self) -> Vec<Item> {
+        let mut v = Vec::with_capacity(self.count);
+        self.for_each(0, false, |e| {
+            v.push(Item::from_entry(e));
+            true
+        });
+        v
+    }
+
+    // ---- internals -----------------------------------------------------
+
+    /// (node, offset in node) of element `index`, seeking from the nearer
+    /// end (`quicklistGetIteratorAtIdx`).
+    fn locate(&self, index: isize) -> Option<(usize, usize)> {
+        let i = if index < 0 {
+            self.count as isize + index
+        } else {
+            index
+        };
+        if i < 0 || i as usize >= self.count {
+            return None;
+        }
+        let i = i as usize;
+        if i <= (self.count - 1) / 2 {
+            let mut acc = 0;
+            for (ni, n) in self.nodes.iter().enumerate() {
+                if acc + n.count > i {
+                    return Some((ni, i - acc));
+                }
+                acc += n.count;
+            }
+        } else {
+            let mut acc = self.count;
+            for (ni, n) in self.nodes.iter().enumerate().rev() {
+                acc -= n.count;
+                if acc <= i {
+                    return Some((ni, i - acc));
+                }
+            }
+        }
+        None
+    }
+
+    /// After deleting `n` elements from node `ni` through `raw_mut`.
+    fn after_delete(&mut self, ni: usize, n: usize) {
+        self.count -= n;
+        self.nodes[ni].sync();
+        if self.nodes[ni].count == 0 {
+            self.nodes.remove(ni);
+            self.compress_around(None);
+        } else {
+            self.compress_around(Some(ni));
+        }
+    }
+
+    /// `__quicklistCompress`: keep `compress` nodes raw at each end,
+    /// compress `node` if it lies beyond them, and compress the first node
+    /// past the depth on each side (the one that just crossed over).
+    fn compress_around(&mut self, node: Option<usize>) {
+        let depth = self.compress;
+        let len = self.nodes.len();
+        if depth == 0 || len < depth * 2 {
+            return;
+        }
+        for i in 0..depth.min(len) {
+            self.nodes[i].decompress();
+            self.nodes[len - 1 - i].decompress();
+        }
+        if len <= depth * 2 {
+            return;
+        }
+        if let Some(n) = node {
+            if n >= depth && n < len - depth {
+                self.nodes[n].compress();
+            }
+        }
+        self.nodes[depth].compress();
+        self.nodes[len - 1 - depth].compress();
+    }
+
+    /// `_quicklistMergeNodes` around node `center`: try (prev-prev, prev),
+    /// (next, next-next), (prev, center), then (center, next).
+    fn merge_around(&mut self, center: usize) {
+        let fill = self.fill;
+        let mut center = center;
+        if center >= 2 && allow_merge(self.nodes.get(center - 2), self.nodes.get(center - 1), fill)
+        {
+            self.merge_pair(center - 2);
+            center -= 1;
+        }
+        if allow_merge(self.nodes.get(center + 1), self.nodes.get(center + 2), fill) {
+            self.merge_pair(center + 1);
+        }
+        let target = if center >= 1
+            && allow_merge(self.nodes.get(center - 1), self.nodes.get(center), fill)
+        {
+            self.merge_pair(center - 1);
+            center - 1
+        } else {
+            center
+        };
+        if allow_merge(self.nodes.get(target), self.nodes.get(target + 1), fill) {
+            self.merge_pair(target);
+        }
+    }
+
+    /// Merges node `a + 1` into node `a`, copying the smaller listpack into
+    /// the larger as `lpMerge` does.
+    fn merge_pair(&mut self, a: usize) {
+        let mut right = self.nodes.remove(a + 1).expect("merge: right node");
+        let left = &mut self.nodes[a];
+        if left.sz >= right.sz {
+            let r = right.raw_mut().clone();
+            left.raw_mut().append(&r);
+            left.sync();
+        } else {
+            let l = std::mem::take(left.raw_mut());
+            right.raw_mut().prepend(&l);
+            right.sync();
+            *left = right;
+        }
+        self.compress_around(Some(a));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::XorShift;
+
+    fn bytes_of(items: Vec<Item>) -> Vec<Vec<u8>> {
+        items.into_iter().map(Item::into_bytes).collect()
+    }
+
+    fn check(ql: &Quicklist, model: &[Vec<u8>]) {
+        assert_eq!(ql.len(), model.len());
+        assert_eq!(bytes_of(ql.to_vec()), model);
+        let mut back = Vec::new();
+        ql.for_each(-1, true, |e| {
+            back.push(e.to_vec());
+            true
+        });
+        back.reverse();
+        assert_eq!(back, model);
+        let sum: usize = ql.nodes.iter().map(|n| n.count).sum();
+        assert_eq!(sum, ql.len());
+        for n in &ql.nodes {
+            assert!(n.count > 0, "no empty nodes");
+            let lp = n.listpack();
+            assert_eq!((lp.len(), lp.bytes()), (n.count, n.sz));
+        }
+        // Ends stay raw within the compress depth.
+        let d = ql.compress;
+        let len = ql.nodes.len();
+        for i in 0..d.min(len) {
+            assert!(!ql.nodes[i].is_compressed());
+            assert!(!ql.nodes[len - 1 - i].is_compressed());
+        }
+    }
+
+    #[test]
+    fn fill_limits_split_nodes_as_redis() {
+        // -2 = 8 KB per node: 10-byte strings are 12 bytes each in the
+        // listpack, and the estimate (sz + 10 + 8) must stay <= 8192.
+        let mut ql = Quicklist::new(-2, 0);
+        for _ in 0..2000 {
+            ql.push_back(b"abcdefghij");
+        }
+        let first = ql.nodes[0].count;
+        // 7 + 12k + 18 <= 8192  =>  k <= 680, so the node holds 681.
+        assert_eq!(first, 681);
+        assert_eq!(ql.node_count(), 3);
+        // Positive fill counts entries.
+        let mut ql = Quicklist::new(5, 0);
+        for i in 0..12 {
+            ql.push_back(i.to_string().as_bytes());
+        }
+        let counts: Vec<_> = ql.nodes.iter().map(|n| n.count).collect();
+        assert_eq!(counts, [5, 5, 2]);
+        // ... with the 8 KB safety limit still applying.
+        let mut ql = Quicklist::new(1000, 0);
+        for _ in 0..10 {
+            ql.push_back(&[b'x'; 3000]);
+        }
+        assert!(ql.nodes.iter().all(|n| n.sz <= SIZE_SAFETY_LIMIT));
+        assert_eq!(Quicklist::new(-9, 0).fill(), -5);
+        assert_eq!(Quicklist::new(1 << 20, -1).fill(), FILL_MAX);
+    }
+
+    #[test]
+    fn memory_of_a_list_of_small_ints() {
+        // 10000 small integers: 2 bytes each in listpacks of <= 8 KB, so
+        // about 20 KB plus a handful of nodes.
+        let mut ql = Quicklist::default();
+        for i in 0..10000 {
+            ql.push_back((i % 100).to_string().as_bytes());
+        }
+        let payload: usize = ql.nodes.iter().map(|n| n.sz).sum();
+        assert_eq!(ql.node_count(), 3);
+        assert_eq!(payload, 10000 * 2 + 3 * 7);
+        assert!(ql.bytes() < payload + 1024, "{} bytes", ql.bytes());
+    }
+
+    #[test]
+    fn compression_keeps_ends_raw_and_middle_small() {
+        let mut ql = Quicklist::new(-1, 1);
+        for i in 0..5000 {
+            ql.push_back(format!("item-{:06}", i % 50).as_bytes());
+        }
+        assert!(ql.node_count() > 4);
+        let n = ql.node_count();
+        assert!(!ql.nodes[0].is_compressed());
+        assert!(!ql.nodes[n - 1].is_compressed());
+        assert!(ql.nodes.iter().skip(1).take(n - 2).all(Node::is_compressed));
+        let raw: usize = ql.nodes.iter().map(|n| n.sz).sum();
+        assert!(ql.bytes() < raw / 2, "{} vs {}", ql.bytes(), raw);
+        assert_eq!(ql.get(2500).unwrap().into_bytes(), b"item-000000");
+        assert!(ql.set(2501, b"changed"));
+        assert_eq!(ql.get(2501).unwrap().into_bytes(), b"changed");
+        assert!(matches!(ql.nodes().nth(1), Some(NodeView::Lzf(..))));
+    }
+
+    #[test]
+    fn nodes_round_trip_through_append_listpack() {
+        let mut ql = Quicklist::new(-1, 1);
+        for i in 0..3000 {
+            ql.push_back(format!("v{}", i % 37).as_bytes());
+        }
+        assert!(ql.compressed_nodes() > 0);
+        let mut copy = Quicklist::new(-1, 1);
+        for n in ql.nodes() {
+            let bytes = match n {
+                NodeView::Raw(b) => b.to_vec(),
+                NodeView::Lzf(z, sz) => lzf::decompress(z, sz).unwrap(),
+            };
+            copy.append_listpack(Listpack::from_bytes(bytes).unwrap());
+        }
+        assert_eq!(copy.to_vec(), ql.to_vec());
+        assert_eq!(copy.node_count(), ql.node_count());
+        assert_eq!(copy.position(b"v36"), Some(36));
+        assert_eq!(copy.position(b"v37"), None);
+        assert_eq!(Quicklist::default().position(b"x"), None);
+    }
+
+    #[test]
+    fn lrem_semantics() {
+        let mut ql = Quicklist::new(3, 0);
+        for v in ["a", "b", "a", "c", "a", "1", "a"] {
+            ql.push_back(v.as_bytes());
+        }
+        assert_eq!(ql.remove_matching(b"a", -2), 2);
+        assert_eq!(bytes_of(ql.to_vec()), [&b"a"[..], b"b", b"a", b"c", b"1"]);
+        assert_eq!(ql.remove_matching(b"a", 1), 1);
+        assert_eq!(bytes_of(ql.to_vec()), [&b"b"[..], b"a", b"c", b"1"]);
+        assert_eq!(ql.remove_matching(b"01", 0), 0);
+        assert_eq!(ql.remove_matching(b"1", 0), 1);
+        assert_eq!(ql.remove_matching(b"zz", 0), 0);
+        assert_eq!(ql.len(), 3);
+    }
+
+    /// Replays the operation stream that `redis-server` 7.0.15 was given
+    /// (generated by the same xorshift on both sides: RPUSH, LPUSH,
+    /// LINSERT, LSET, LREM, LPOP/RPOP, LTRIM) and compares, every 100
+    /// operations, what Redis's `DEBUG OBJECT` reported: `ql_nodes` and
+    /// `ql_uncompressed_size` (the sum of node listpack sizes). Equal
+    /// numbers mean our nodes fill, split and merge where Redis's do.
+    /// (fill, depth, seed, (nodes, uncompressed size) every 100 ops).
+    type Replay = (i32, i32, u64, &'static [(usize, usize)]);
+
+    #[test]
+    fn node_layout_matches_redis() {
+        #[rustfmt::skip]
+        let expected: &[Replay] = &[
+            (-2, 0, 11, &[(1, 4187), (2, 4123), (2, 5488), (3, 12297), (2, 3656), (2, 10023), (3, 15888), (2, 7788), (2, 8108), (4, 19314), (4, 17082), (4, 23525), (4, 26206), (6, 30642), (5, 29728), (7, 34979), (7, 41407), (9, 49677), (8, 42503), (9, 45605), (10, 49871), (11, 50997), (12, 56725), (13, 63330), (12, 61926), (14, 66915), (14, 71586), (16, 76261), (17, 85270), (18, 98487)]),
+            (4, 0, 12, &[(5, 3686), (11, 15569), (17, 19508), (20, 25664), (19, 20705), (21, 24051), (25, 25685), (38, 33971), (45, 45594), (50, 49485), (52, 45623), (60, 57865), (62, 60254), (63, 59915), (67, 66594), (76, 75832), (78, 84609), (79, 80715), (89, 82618), (91, 96079), (96, 99130), (101, 99400), (98, 97023), (95, 90068), (101, 98972), (109, 109033), (108, 101979), (111, 104873), (113, 102300), (117, 108564)]),
+            (-1, 1, 13, &[(3, 8567), (10, 24578), (11, 19126), (10, 22320), (14, 31226), (10, 20504), (13, 31499), (14, 30163), (15, 35888), (20, 50223), (20, 47440), (23, 54915), (21, 52938), (20, 45990), (20, 49859), (21, 56794), (22, 56309), (23, 53961), (21, 51165), (22, 58562), (22, 55518), (24, 62479), (26, 72108), (26, 64858), (29, 67350), (30, 66968), (28, 52295), (30, 59414), (32, 64745), (35, 70877)]),
+            (2, 2, 14, &[(7, 2383), (25, 15264), (35, 20072), (44, 20188), (40, 16072), (56, 29127), (66, 26333), (72, 30853), (74, 33944), (79, 34590), (94, 57842), (103, 54606), (104, 55463), (114, 61715), (123, 61776), (132, 63239), (142, 65003), (143, 60710), (148, 79954), (155, 83749), (174, 94702), (189, 94778), (197, 103276), (207, 115444), (213, 113676), (212, 117855), (221, 120552), (225, 121428), (231, 125949), (232, 126434)]),
+        ];
+        fn val(r: &mut XorShift) -> Vec<u8> {
+            match r.below(4) {
+                0 => r.below(1000).to_string().into_bytes(),
+                1 => vec![b'x'; r.below(300) as usize],
+                2 => format!("m{}", r.below(50)).into_bytes(),
+                _ => vec![b'y'; 100 + r.below(2000) as usize],
+            }
+        }
+        for &(fill, depth, seed, want) in expected {
+            let mut r = XorShift::new(seed);
+            let mut ql = Quicklist::new(fill, depth);
+            let mut model: Vec<Vec<u8>> = Vec::new();
+            let mut got = Vec::new();
+            for step in 0..3000 {
+                let n = model.len();
+                match r.below(10) {
+                    0..=2 => {
+                        let v = val(&mut r);
+                        ql.push_back(&v);
+                        model.push(v);
+                    }
+                    3 | 4 => {
+                        let v = val(&mut r);
+                        ql.push_front(&v);
+                        model.insert(0, v);
+                    }
+                    5 if n > 0 => {
+                        let piv = model[r.below(n as u64) as usize].clone();
+                        let after = r.below(2) == 0;
+                        let v = val(&mut r);
+                        let j = ql.position(&piv).expect("pivot is in the list");
+                        assert_eq!(model.iter().position(|m| *m == piv), Some(j));
+                        ql.insert(j, &v, after);
+                        model.insert(if after { j + 1 } else { j }, v);
+                    }
+                    6 if n > 0 => {
+                        let i = r.below(n as u64) as usize;
+                        let v = val(&mut r);
+                        assert!(ql.set(i as isize, &v));
+                        model[i] = v;
+                    }
+                    7 if n > 0 => {
+                        let c = r.below(5) as i64 - 2;
+                        let v = model[r.below(n as u64) as usize].clone();
+                        let k = ql.remove_matching(&v, c);
+                        let before = model.len();
+                        let limit = if c == 0 {
+                            usize::MAX
+                        } else {
+                            c.unsigned_abs() as usize
+                        };
+                        let mut left = limit;
+                        if c >= 0 {
+                            model.retain(|m| {
+                                !(m == &v && left > 0 && {
+                                    left -= 1;
+                                    true
+                                })
+                            });
+                        } else {
+                            let mut rev: Vec<_> = model.drain(..).rev().collect();
+                            rev.retain(|m| {
+                                !(m == &v && left > 0 && {
+                                    left -= 1;
+                                    true
+                                })
+                            });
+                            model = rev.into_iter().rev().collect();
+                        }
+                        assert_eq!(k, before - model.len());
+                    }
+                    8 => {
+                        if r.below(2) == 0 {
+                            ql.pop_front();
+                            if !model.is_empty() {
+                                model.remove(0);
+                            }
+                        } else {
+                            ql.pop_back();
+                            model.pop();
+                        }
+                    }
+                    9 => {
+                        // LTRIM start end, as ltrimCommand turns it into
+                        // two range deletions.
+                        let start = r.below(4) as i64;
+                        let end = -1 - r.below(4) as i64;
+                        let len = ql.len() as i64;
+                        let end = len + end;
+                        let (ltrim, rtrim) = if start > end || start >= len {
+                            (len, 0)
+                        } else {
+                            (start, len - end - 1)
+                        };
+                        ql.delete_range(0, ltrim as usize);
+                        ql.delete_range(-rtrim as isize, rtrim as usize);
+                        if start > end || start >= len {
+                            model.clear();
+                        } else {
+                            model = model[start as usize..=end as usize].to_vec();
+                        }
+                    }
+                    _ => {}
+                }
+                if step % 100 == 99 {
+                    got.push((ql.node_count(), ql.uncompressed_bytes()));
+                    assert_eq!(ql.len(), model.len());
+                }
+            }
+            check(&ql, &model);
+            assert_eq!(got, want, "fill {fill} depth {depth}");
+        }
+    }
+
+    fn random_value(rng: &mut XorShift) -> Vec<u8> {
+        match rng.below(5) {
+            0 => rng.below(1000).to_string().into_bytes(),
+            1 => vec![b'a' + rng.below(3) as u8; 1 + rng.below(3) as usize],
+            2 => vec![b'x'; rng.below(600) as usize],
+            3 => (rng.next_u64() as i64).to_string().into_bytes(),
+            _ => b"pivot".to_vec(),
+        }
+    }
+
+    fn run_model(fill: i32, depth: i32, seed: u64, steps: usize) {
+        let mut rng = XorShift::new(seed);
+        let mut ql = Quicklist::new(fill, depth);
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        for step in 0..steps {
+            let n = model.len();
+            match rng.below(18) {
+                0..=4 => {
+                    let v = random_value(&mut rng);
+                    ql.push_back(&v);
+                    model.push(v);
+                }
+                5..=8 => {
+                    let v = random_value(&mut rng);
+                    ql.push_front(&v);
+                    model.insert(0, v);
+                }
+                9 => {
+                    let got = ql.pop_front().map(Item::into_bytes);
+                    let want = (!model.is_empty()).then(|| model.remove(0));
+                    assert_eq!(got, want);
+                }
+                10 => assert_eq!(ql.pop_back().map(Item::into_bytes), model.pop()),
+                11..=13 if n > 0 => {
+                    let i = rng.below(n as u64) as usize;
+                    let after = rng.below(2) == 0;
+                    let v = random_value(&mut rng);
+                    ql.insert(i, &v, after);
+                    model.insert(if after { i + 1 } else { i }, v);
+                }
+                14 if n > 0 => {
+                    let i = rng.below(n as u64) as isize;
+                    let idx = if rng.below(2) == 0 { i } else { i - n as isize };
+                    let v = random_value(&mut rng);
+                    assert!(ql.set(idx, &v));
+                    model[i as usize] = v;
+                    assert!(!ql.set(n as isize, b"x"));
+                }
+                15 if n > 0 => {
+                    let i = rng.below(n as u64) as usize;
+                    let big = rng.below(10) == 0;
+                    let k = rng.below(if big { 300 } else { 5 }) as usize;
+                    let start = if rng.below(2) == 0 {
+                        i as isize
+                    } else {
+                        i as isize - n as isize
+                    };
+                    let got = ql.delete_range(start, k);
+                    let k = k.min(n - i);
+                    assert_eq!(got, k);
+                    model.drain(i..i + k);
+                }
+                16 if rng.below(3) == 0 => {
+                    let v = random_value(&mut rng);
+                    let c = rng.below(5) as i64 - 2;
+                    let limit = if c == 0 {
+                        usize::MAX
+                    } else {
+                        c.unsigned_abs() as usize
+                    };
+                    let mut want = 0;
+                    if c >= 0 {
+                        let mut i = 0;
+                        while i < model.len() && want < limit {
+                            if model[i] == v {
+                                model.remove(i);
+                                want += 1;
+                            } else {
+                                i += 1;
+                            }
+                        }
+                    } else {
+                        let mut i = model.len();
+                        while i > 0 && want < limit {
+                            i -= 1;
+                            if model[i] == v {
+                                model.remove(i);
+                                want += 1;
+                            }
+                        }
+                    }
+                    assert_eq!(ql.remove_matching(&v, c), want, "step {step}");
+                }
+                _ if n > 0 => {
+                    let i = rng.below(n as u64) as usize;
+                    assert_eq!(ql.get(i as isize).unwrap().into_bytes(), model[i]);
+                    assert_eq!(
+                        ql.get(i as isize - n as isize).unwrap().into_bytes(),
+                        model[i]
+                    );
+                    assert_eq!(ql.get(n as isize), None);
+                    assert_eq!(ql.get(-(n as isize) - 1), None);
+                }
+                _ => {}
+            }
+            if step % 40 == 0 {
+                check(&ql, &model);
+            }
+            if model.len() > 3000 {
+                ql.delete_range(0, 2000);
+                model.drain(0..2000);
+            }
+        }
+        check(&ql, &model);
+    }
+
+    #[test]
+    fn random_operations_match_vec_model() {
+        for (fill, depth, seed) in [(-2, 0, 1), (4, 0, 2), (-1, 1, 3), (3, 2, 4), (-5, 0, 5)] {
+            run_model(fill, depth, seed, 8000);
+        }
+    }
+}

@@ -1,0 +1,1683 @@
+//! # Skiplist and ZSet: the sorted set once it outgrows a listpack
+//!
+//! Corresponds to the data structures of Redis's `t_zset.c`: the `zsl*`
+//! skiplist and the `zzl*` listpack encoding. A sorted set with
+//! more than `zset-max-listpack-entries` (128) members, or a member longer
+//! than `zset-max-listpack-value` (64), is kept as two structures over the
+//! same members: a hash table from member to score, for `ZSCORE` and for
+//! finding a member's score before touching the ordered side in O(1), and a
+//! skiplist ordered by (score, member), for ranges and ranks in O(log n).
+//!
+//! ## The skiplist, as Redis shapes it
+//! Pugh's skiplist is a sorted linked list where each node also sits, with
+//! probability p per level, on sparser "express" lists above it; a search
+//! runs along the top list and drops down a level whenever it would
+//! overshoot. Redis departs from the paper in three ways, and so do we:
+//! - elements may share a score; ties are broken by the member's bytes
+//!   (`memcmp` order, shorter first on a common prefix), so the order is
+//!   total and the same member is never inserted twice;
+//! - every forward link stores its *span*, the number of level-0 steps it
+//!   skips; summing spans along a search path gives an element's rank,
+//!   which makes `ZRANK` and `ZRANGE by index` O(log n);
+//! - each node has a backward pointer at level 0, so `ZREVRANGE` walks the
+//!   list tail to head without a second set of links.
+//!
+//! p = 1/4 and at most 32 levels, as Redis: on average 1.33 links per node,
+//! enough levels for 2^64 elements.
+//!
+//! ## How ours departs: an arena instead of pointers
+//! Redis's nodes point at each other. Doubly linked structures in safe Rust
+//! need either `Rc<RefCell<..>>` (a count and a flag per node, checks at
+//! each step) or `unsafe`. We keep nodes in one `Vec` and link them by
+//! `u32` index, with a free list of vacated slots reused by later inserts:
+//! - safe code only, and a bad index is a panic, never memory corruption;
+//! - the links of all nodes live in a second arena, a pool of `Level`s,
+//!   `height` consecutive ones per node; a link caches the score of the
+//!   node it points to and where that node's links start, so a search
+//!   step reads one `Level` (24 bytes) and never the node itself unless
+//!   the scores tie: one cache miss per step, where Redis's pointer chase
+//!   takes one for the next node and a second for its member on a tie;
+//! - no allocation per node besides its member;
+//! - slots are contiguous, which helps the cache on scans.
+//!
+//! The price: at most 2^32 - 2 members per sorted set, and a slot vacated by
+//! a delete (its member and levels are freed at once, the slot's fixed 48
+//! bytes are not) waits in the free list for the next insert. [`ZSet`]
+//! compacts the arena with [`SkipList::shrink`] once vacated slots
+//! outnumber live ones, so a set that shrinks gives its memory back too.
+//! Index 0 is the header node, `NIL` (u32::MAX) is the null link.
+//!
+//! ## The small encoding
+//! Below the thresholds a sorted set is one listpack of alternating member
+//! and score entries, ordered as the skiplist would be ([`ListpackZSet`],
+//! the `zzl*` functions of `t_zset.c`). A score that is an integer within
+//! ±2^62 is stored as a listpack integer (`double2ll`), any other as its
+//! `%.17g` text, exactly as Redis 7.0 writes it; so `ZADD z 1 a` costs
+//! 3 + 2 bytes for the pair after the listpack's 7.
+//!
+//! [`ZSet`] pairs the skiplist with a std `HashMap` from member to score.
+//! Redis's dict and skiplist share one sds per member; ours hold a copy
+//! each (the member bytes are stored twice). A shared dict keyed by node
+//! index would remove the copy and is the planned refinement once the
+//! keyspace's own dict (`db::dict`) can host it.
+
+use super::listpack::{Entry, Listpack};
+use super::XorShift;
+use std::collections::HashMap;
+
+/// Maximum number of levels (`ZSKIPLIST_MAXLEVEL`).
+pub const MAX_LEVEL: usize = 32;
+/// Null link.
+pub const NIL: u32 = u32::MAX;
+const HEAD: u32 = 0;
+
+/// Index of a node in the arena; valid until that node is deleted.
+pub type NodeId = u32;
+
+/// One forward link, with two caches of the node it points to: its score
+/// and where its own links start in the pool. A search step compares
+/// against the next node's score and then continues from that node's
+/// links, so it reads one `Level` and never the node itself (unless the
+/// scores tie and members must be compared).
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    forward: u32,
+    span: u32,
+    score: f64,
+    fwd_base: u32,
+}
+
+impl Level {
+    const NONE: Level = Level {
+        forward: NIL,
+        span: 0,
+        score: 0.0,
+        fwd_base: 0,
+    };
+}
+
+#[derive(Debug)]
+struct Node {
+    ele: Box<[u8]>,
+    score: f64,
+    backward: u32,
+    /// This node's links are `pool[base..base + height]`.
+    base: u32,
+    height: u32,
+}
+
+/// A score interval, `zrangespec`: `(1` is `min = 1, minex = true`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    pub fn gte_min(&self, v: f64) -> bool {
+        if self.minex {
+            v > self.min
+        } else {
+            v >= self.min
+        }
+    }
+
+    pub fn lte_max(&self, v: f64) -> bool {
+        if self.maxex {
+            v < self.max
+        } else {
+            v <= self.max
+        }
+    }
+
+    /// A range no score can be in (`min > max`, or equal with an open end).
+    pub fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+}
+
+/// One end of a lexicographic range: `-`, `+`, `[member` or `(member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LexBound<'a> {
+    Min,
+    Max,
+    Incl(&'a [u8]),
+    Excl(&'a [u8]),
+}
+
+impl<'a> LexBound<'a> {
+    /// Parses a bound as `zslParseLexRangeItem`; None is Redis's
+    /// "min or max not valid string range item". `+` and `-` must stand
+    /// alone (Redis checks the byte after them against the terminating NUL,
+    /// so a NUL there is accepted too).
+    pub fn parse(s: &'a [u8]) -> Option<Self> {
+        match s.first()? {
+            b'+' if s.len() == 1 || s[1] == 0 => Some(LexBound::Max),
+            b'-' if s.len() == 1 || s[1] == 0 => Some(LexBound::Min),
+            b'(' => Some(LexBound::Excl(&s[1..])),
+            b'[' => Some(LexBound::Incl(&s[1..])),
+            _ => None,
+        }
+    }
+}
+
+/// A lexicographic interval, `zlexrangespec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LexRange<'a> {
+    pub min: LexBound<'a>,
+    pub max: LexBound<'a>,
+}
+
+impl<'a> LexRange<'a> {
+    pub fn parse(min: &'a [u8], max: &'a [u8]) -> Option<Self> {
+        Some(LexRange {
+            min: LexBound::parse(min)?,
+            max: LexBound::parse(max)?,
+        })
+    }
+
+    pub fn gte_min(&self, v: &[u8]) -> bool {
+        match self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Incl(m) => v >= m,
+            LexBound::Excl(m) => v > m,
+        }
+    }
+
+    pub fn lte_max(&self, v: &[u8]) -> bool {
+        match self.max {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(m) => v <= m,
+            LexBound::Excl(m) => v < m,
+        }
+    }
+
+    /// As `zslIsInLexRange`'s first test: `-`/`+` count as open ends, so
+    /// `- -` and `+ +` are empty, as are `+ -` and `[b [a`.
+    pub fn is_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        use LexBound::*;
+        let (cmp, open) = match (self.min, self.max) {
+            (Min, Min) | (Max, Max) => (Equal, true),
+            (Min, _) | (_, Max) => (Less, false),
+            (Max, _) | (_, Min) => (Greater, false),
+            (Incl(a) | Excl(a), Incl(b) | Excl(b)) => (
+                a.cmp(b),
+                matches!(self.min, Excl(_)) || matches!(self.max, Excl(_)),
+            ),
+        };
+        cmp == Greater || (cmp == Equal && open)
+    }
+}
+
+/// Redis's zset skiplist, in an arena. See the module documentation.
+#[derive(Debug)]
+pub struct SkipList {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    /// Every node's links, `height` consecutive entries per node.
+    pool: Vec<Level>,
+    /// Vacated link blocks by height, reused by nodes of that height.
+    free_blocks: Vec<Vec<u32>>,
+    tail: u32,
+    length: usize,
+    level: usize,
+    rng: XorShift,
+}
+
+impl Default for SkipList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SkipList {
+    pub fn new() -> Self {
+        Self::with_rng(XorShift::from_entropy())
+    }
+
+    /// A skiplist whose level choices follow `rng` (tests want them fixed).
+    pub fn with_rng(rng: XorShift) -> Self {
+        let head = Node {
+            ele: Box::default(),
+            score: 0.0,
+            backward: NIL,
+            base: 0,
+            height: MAX_LEVEL as u32,
+        };
+        SkipList {
+            nodes: vec![head],
+            free: Vec::new(),
+            pool: vec![Level::NONE; MAX_LEVEL],
+            free_blocks: vec![Vec::new(); MAX_LEVEL + 1],
+            tail: NIL,
+            length: 0,
+            level: 1,
+            rng,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Number of levels in use.
+    pub fn levels(&self) -> usize {
+        self.level
+    }
+
+    // ---- node access ---------------------------------------------------
+
+    pub fn first(&self) -> Option<NodeId> {
+        link(self.pool[self.nodes[HEAD as usize].base as usize].forward)
+    }
+
+    pub fn last(&self) -> Option<NodeId> {
+        link(self.tail)
+    }
+
+    pub fn next(&self, id: NodeId) -> Option<NodeId> {
+        link(self.pool[self.node(id).base as usize].forward)
+    }
+
+    pub fn prev(&self, id: NodeId) -> Option<NodeId> {
+        link(self.node(id).backward)
+    }
+
+    pub fn score(&self, id: NodeId) -> f64 {
+        self.node(id).score
+    }
+
+    pub fn member(&self, id: NodeId) -> &[u8] {
+        &self.node(id).ele
+    }
+
+    /// (member, score) from head to tail; `.rev()` from tail to head.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            zsl: self,
+            front: self.first(),
+            back: self.last(),
+            left: self.length,
+        }
+    }
+
+    // ---- changing ------------------------------------------------------
+
+    /// Inserts a member that is not present (the caller checks, through
+    /// the dict, as `zslInsert`'s callers do). `score` must not be NaN.
+    pub fn insert(&mut self, score: f64, ele: Box<[u8]>) -> NodeId {
+        debug_assert!(!score.is_nan());
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let l = self.pool[xb + i];
+                if self.before(&l, score, &ele) {
+                    rank[i] += l.span;
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let lvl = self.random_level();
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.pool[self.nodes[HEAD as usize].base as usize + i].span = self.length as u32;
+            }
+            self.level = lvl;
+        }
+        let id = self.alloc(ele, score, lvl);
+        let idb = self.nodes[id as usize].base;
+        for i in 0..lvl {
+            let ub = self.nodes[update[i] as usize].base as usize + i;
+            let ul = self.pool[ub];
+            let gap = rank[0] - rank[i];
+            self.pool[idb as usize + i] = Level {
+                span: ul.span - gap,
+                ..ul
+            };
+            self.pool[ub] = Level {
+                forward: id,
+                span: gap + 1,
+                score,
+                fwd_base: idb,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.pool[self.nodes[u as usize].base as usize + i].span += 1;
+        }
+        self.nodes[id as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
+        match self.pool[self.nodes[id as usize].base as usize].forward {
+            NIL => self.tail = id,
+            f => self.nodes[f as usize].backward = id,
+        }
+        self.length += 1;
+        id
+    }
+
+    /// Deletes (score, member); returns the member's bytes if it was there.
+    pub fn delete(&mut self, score: f64, ele: &[u8]) -> Option<Box<[u8]>> {
+        let update = self.path_to(score, ele);
+        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
+        if x != NIL && self.nodes[x as usize].score == score && *self.nodes[x as usize].ele == *ele
+        {
+            self.unlink(x, &update);
+            Some(self.release(x))
+        } else {
+            None
+        }
+    }
+
+    /// Moves (cur, member) to `new` score, in place when its neighbours
+    /// still bracket it (`zslUpdateScore`). The member must be present.
+    pub fn update_score(&mut self, cur: f64, ele: &[u8], new: f64) -> NodeId {
+        let update = self.path_to(cur, ele);
+        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
+        assert!(
+            x != NIL && self.nodes[x as usize].score == cur && *self.nodes[x as usize].ele == *ele,
+            "zsl update_score: member not found"
+        );
+        let n = &self.nodes[x as usize];
+        let back_ok = n.backward == NIL || self.nodes[n.backward as usize].score < new;
+        let fwd = self.pool[n.base as usize].forward;
+        let fwd_ok = fwd == NIL || self.nodes[fwd as usize].score > new;
+        if back_ok && fwd_ok {
+            self.nodes[x as usize].score = new;
+            for (i, &u) in update.iter().enumerate().take(self.level) {
+                let l = &mut self.pool[self.nodes[u as usize].base as usize + i];
+                if l.forward == x {
+                    l.score = new;
+                }
+            }
+            return x;
+        }
+        self.unlink(x, &update);
+        let ele = self.release(x);
+        self.insert(new, ele)
+    }
+
+    /// 1-based rank of (score, member), 0 if absent (`zslGetRank`).
+    pub fn rank(&self, score: f64, ele: &[u8]) -> usize {
+        let mut rank = 0usize;
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.pool[xb + i];
+                if l.forward != NIL
+                    && (l.score < score
+                        || (l.score == score && *self.nodes[l.forward as usize].ele <= *ele))
+                {
+                    rank += l.span as usize;
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            if x != HEAD && *self.nodes[x as usize].ele == *ele {
+                return rank;
+            }
+        }
+        0
+    }
+
+    /// The node at 1-based `rank` (`zslGetElementByRank`).
+    pub fn by_rank(&self, rank: usize) -> Option<NodeId> {
+        if rank == 0 || rank > self.length {
+            return None;
+        }
+        let mut traversed = 0usize;
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.pool[xb + i];
+                if l.forward != NIL && traversed + l.span as usize <= rank {
+                    traversed += l.span as usize;
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            if traversed == rank {
+                return Some(x);
+            }
+        }
+        None
+    }
+
+    /// Whether any element's score is in `r` (`zslIsInRange`).
+    pub fn intersects_score(&self, r: &ScoreRange) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        match (self.last(), self.first()) {
+            (Some(t), Some(h)) => r.gte_min(self.score(t)) && r.lte_max(self.score(h)),
+            _ => false,
+        }
+    }
+
+    /// First node with a score in `r` (`zslFirstInRange`).
+    pub fn first_in_score(&self, r: &ScoreRange) -> Option<NodeId> {
+        if !self.intersects_score(r) {
+            return None;
+        }
+        let x = self.descend(|n| !r.gte_min(n.score));
+        let x = self.pool[self.nodes[x as usize].base as usize].forward;
+        (x != NIL && r.lte_max(self.score(x))).then_some(x)
+    }
+
+    /// Last node with a score in `r` (`zslLastInRange`).
+    pub fn last_in_score(&self, r: &ScoreRange) -> Option<NodeId> {
+        if !self.intersects_score(r) {
+            return None;
+        }
+        let x = self.descend(|n| r.lte_max(n.score));
+        (x != HEAD && r.gte_min(self.score(x))).then_some(x)
+    }
+
+    /// Whether any member is in `r` (`zslIsInLexRange`).
+    pub fn intersects_lex(&self, r: &LexRange<'_>) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        match (self.last(), self.first()) {
+            (Some(t), Some(h)) => r.gte_min(self.member(t)) && r.lte_max(self.member(h)),
+            _ => false,
+        }
+    }
+
+    /// First node whose member is in `r` (`zslFirstInLexRange`). Lex
+    /// ranges assume all scores are equal, as in Redis.
+    pub fn first_in_lex(&self, r: &LexRange<'_>) -> Option<NodeId> {
+        if !self.intersects_lex(r) {
+            return None;
+        }
+        let x = self.descend(|n| !r.gte_min(&n.ele));
+        let x = self.pool[self.nodes[x as usize].base as usize].forward;
+        (x != NIL && r.lte_max(self.member(x))).then_some(x)
+    }
+
+    /// Last node whose member is in `r` (`zslLastInLexRange`).
+    pub fn last_in_lex(&self, r: &LexRange<'_>) -> Option<NodeId> {
+        if !self.intersects_lex(r) {
+            return None;
+        }
+        let x = self.descend(|n| r.lte_max(&n.ele));
+        (x != HEAD && r.gte_min(self.member(x))).then_some(x)
+    }
+
+    /// Deletes every node with a score in `r`, handing each member to
+    /// `removed` (so the caller can drop it from its dict). Returns how many.
+    pub fn delete_range_by_score(
+        &mut self,
+        r: &ScoreRange,
+        removed: impl FnMut(Box<[u8]>, f64),
+    ) -> usize {
+        let update = self.path_while(|n| !r.gte_min(n.score));
+        self.delete_run(update, |n| r.lte_max(n.score), removed)
+    }
+
+    /// Deletes every node whose member is in `r`.
+    pub fn delete_range_by_lex(
+        &mut self,
+        r: &LexRange<'_>,
+        removed: impl FnMut(Box<[u8]>, f64),
+    ) -> usize {
+        let update = self.path_while(|n| !r.gte_min(&n.ele));
+        self.delete_run(update, |n| r.lte_max(&n.ele), removed)
+    }
+
+    /// Deletes ranks `start..=end`, 1-based (`zslDeleteRangeByRank`).
+    pub fn delete_range_by_rank(
+        &mut self,
+        start: usize,
+        end: usize,
+        mut removed: impl FnMut(Box<[u8]>, f64),
+    ) -> usize {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut traversed = 0usize;
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.pool[xb + i];
+                if l.forward != NIL && traversed + (l.span as usize) < start {
+                    traversed += l.span as usize;
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        traversed += 1;
+        let mut x = self.pool[self.nodes[x as usize].base as usize].forward;
+        let mut n = 0;
+        while x != NIL && traversed <= end {
+            let next = self.pool[self.nodes[x as usize].base as usize].forward;
+            let score = self.nodes[x as usize].score;
+            self.unlink(x, &update);
+            removed(self.release(x), score);
+            n += 1;
+            traversed += 1;
+            x = next;
+        }
+        n
+    }
+
+    /// Bytes held: the arena's slots, each node's levels and member.
+    pub fn bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.free.capacity() * 4
+            + self.nodes.iter().map(|n| n.ele.len()).sum::<usize>()
+            + self.pool.capacity() * std::mem::size_of::<Level>()
+            + self
+                .free_blocks
+                .iter()
+                .map(|b| b.capacity() * 4)
+                .sum::<usize>()
+    }
+
+    /// Gives back arena slots vacated by deletes, renumbering nodes.
+    /// Invalidates every `NodeId` held outside.
+    pub fn shrink(&mut self) {
+        if self.free.is_empty() {
+            return;
+        }
+        let mut fresh = SkipList::with_rng(self.rng.clone());
+        let old = std::mem::take(&mut self.nodes);
+        let pool = std::mem::take(&mut self.pool);
+        let mut id = link(pool[old[HEAD as usize].base as usize].forward);
+        let mut nodes: Vec<Option<Node>> = old.into_iter().map(Some).collect();
+        // Re-inserting in order keeps each node's own height random, not
+        // its former one; the shape stays a valid skiplist either way.
+        while let Some(i) = id {
+            let n = nodes[i as usize].take().expect("linked node");
+            id = link(pool[n.base as usize].forward);
+            fresh.insert(n.score, n.ele);
+        }
+        *self = fresh;
+    }
+
+    // ---- internals -----------------------------------------------------
+
+    fn node(&self, id: NodeId) -> &Node {
+        assert!(id != HEAD, "zsl: the header is not an element");
+        &self.nodes[id as usize]
+    }
+
+    /// Whether the node link `l` points to sorts before (score, ele); the
+    /// node itself is read only on a score tie.
+    fn before(&self, l: &Level, score: f64, ele: &[u8]) -> bool {
+        l.forward != NIL
+            && (l.score < score || (l.score == score && *self.nodes[l.forward as usize].ele < *ele))
+    }
+
+    /// Per level, the last node sorting before (score, ele).
+    fn path_to(&self, score: f64, ele: &[u8]) -> [u32; MAX_LEVEL] {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.pool[xb + i];
+                if self.before(&l, score, ele) {
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        update
+    }
+
+    /// Per level, the last node for which `go` holds (`go` must be
+    /// monotone along the list: true then false).
+    fn path_while(&self, go: impl Fn(&Node) -> bool) -> [u32; MAX_LEVEL] {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        let mut xb = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.pool[xb + i];
+                if l.forward != NIL && go(&self.nodes[l.forward as usize]) {
+                    x = l.forward;
+                    xb = l.fwd_base as usize;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        update
+    }
+
+    /// The last node for which `go` holds, or the header.
+    fn descend(&self, go: impl Fn(&Node) -> bool) -> u32 {
+        self.path_while(go)[0]
+    }
+
+    fn delete_run(
+        &mut self,
+        update: [u32; MAX_LEVEL],
+        keep_going: impl Fn(&Node) -> bool,
+        mut removed: impl FnMut(Box<[u8]>, f64),
+    ) -> usize {
+        let mut x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
+        let mut n = 0;
+        while x != NIL && keep_going(&self.nodes[x as usize]) {
+            let next = self.pool[self.nodes[x as usize].base as usize].forward;
+            let score = self.nodes[x as usize].score;
+            self.unlink(x, &update);
+            removed(self.release(x), score);
+            n += 1;
+            x = next;
+        }
+        n
+    }
+
+    /// Takes `x` out of every level (`zslDeleteNode`); `update` holds the
+    /// predecessors found on the way to it.
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let u = u as usize;
+            if self.pool[self.nodes[u].base as usize + i].forward == x {
+                let xl = self.pool[self.nodes[x as usize].base as usize + i];
+                self.pool[self.nodes[u].base as usize + i].span += xl.span;
+                self.pool[self.nodes[u].base as usize + i].span -= 1;
+                self.pool[self.nodes[u].base as usize + i].forward = xl.forward;
+                self.pool[self.nodes[u].base as usize + i].score = xl.score;
+                self.pool[self.nodes[u].base as usize + i].fwd_base = xl.fwd_base;
+            } else {
+                self.pool[self.nodes[u].base as usize + i].span -= 1;
+            }
+        }
+        let back = self.nodes[x as usize].backward;
+        match self.pool[self.nodes[x as usize].base as usize].forward {
+            NIL => self.tail = back,
+            f => self.nodes[f as usize].backward = back,
+        }
+        while self.level > 1
+            && self.pool[self.nodes[HEAD as usize].base as usize + self.level - 1].forward == NIL
+        {
+            self.level -= 1;
+        }
+        self.length -= 1;
+    }
+
+    fn alloc(&mut self, ele: Box<[u8]>, score: f64, lvl: usize) -> u32 {
+        let base = match self.free_blocks[lvl].pop() {
+            Some(b) => b,
+            None => {
+                let b = self.pool.len();
+                assert!(b + lvl < NIL as usize, "zsl: link pool full");
+                self.pool.resize(b + lvl, Level::NONE);
+                b as u32
+            }
+        };
+        let node = Node {
+            ele,
+            score,
+            backward: NIL,
+            base,
+            height: lvl as u32,
+        };
+        match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                let id = self.nodes.len() as u32;
+                assert!(id != NIL, "zsl: arena full");
+                self.nodes.push(node);
+                id
+            }
+        }
+    }
+
+    /// Frees an unlinked node's slot, handing back its member.
+    fn release(&mut self, x: u32) -> Box<[u8]> {
+        let n = &mut self.nodes[x as usize];
+        self.free_blocks[n.height as usize].push(n.base);
+        n.height = 0;
+        self.free.push(x);
+        std::mem::take(&mut n.ele)
+    }
+
+    /// 1 + one more level with probability 1/4 each time, at most 32.
+    fn random_level(&mut self) -> usize {
+        let mut lvl = 1;
+        while lvl < MAX_LEVEL && (self.rng.next_u64() & 0xFFFF) < 0xFFFF / 4 {
+            lvl += 1;
+        }
+        lvl
+    }
+}
+
+fn link(x: u32) -> Option<NodeId> {
+    (x != NIL).then_some(x)
+}
+
+/// Iterator over (member, score), both ways.
+pub struct Iter<'a> {
+    zsl: &'a SkipList,
+    front: Option<NodeId>,
+    back: Option<NodeId>,
+    left: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let x = self.front?;
+        self.front = self.zsl.next(x);
+        self.left -= 1;
+        Some((self.zsl.member(x), self.zsl.score(x)))
+    }
+}
+
+impl<'a> DoubleEndedIterator for Iter<'a> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let x = self.back?;
+        self.back = self.zsl.prev(x);
+        self.left -= 1;
+        Some((self.zsl.member(x), self.zsl.score(x)))
+    }
+}
+
+/// How Redis 7.0's `zzlInsertAt` spells a score: an integer when the
+/// double is integral and within ±`LLONG_MAX / 2` (`double2ll`), else the
+/// `%.17g` text (`d2string`), `inf` and `-inf` included.
+enum ScoreRepr {
+    Int(i64),
+    Text([u8; 40], usize),
+}
+
+fn score_repr(score: f64) -> ScoreRepr {
+    const LIMIT: f64 = (i64::MAX / 2) as f64;
+    if (-LIMIT..=LIMIT).contains(&score) && score == (score as i64) as f64 {
+        return ScoreRepr::Int(score as i64);
+    }
+    let mut buf = [0u8; 40];
+    let len = crate::util::numbers::fmt_double(score, &mut buf).len();
+    ScoreRepr::Text(buf, len)
+}
+
+/// The score stored in a listpack entry (`zzlGetScore`).
+pub fn entry_score(e: Entry<'_>) -> f64 {
+    match e {
+        Entry::Int(v) => v as f64,
+        Entry::Str(s) => std::str::from_utf8(s)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(0.0),
+    }
+}
+
+/// A sorted set in its `listpack` encoding: member, score, member, score...
+/// in (score, member) order. Operations are linear scans, as in Redis:
+/// the set is small by construction (`zset-max-listpack-entries`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListpackZSet {
+    lp: Listpack,
+}
+
+impl ListpackZSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adopts a listpack (from RDB) holding member/score pairs in order.
+    /// None if the entry count is odd.
+    pub fn from_listpack(lp: Listpack) -> Option<Self> {
+        lp.len().is_multiple_of(2).then_some(ListpackZSet { lp })
+    }
+
+    pub fn as_listpack(&self) -> &Listpack {
+        &self.lp
+    }
+
+    pub fn into_listpack(self) -> Listpack {
+        self.lp
+    }
+
+    pub fn len(&self) -> usize {
+        self.lp.len() / 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lp.is_empty()
+    }
+
+    /// Size in bytes of the listpack.
+    pub fn bytes(&self) -> usize {
+        self.lp.bytes()
+    }
+
+    /// (member, score) in order; `.rev()` for descending.
+    pub fn iter(&self) -> PairIter<'_> {
+        PairIter {
+            inner: self.lp.iter(),
+        }
+    }
+
+    /// Offset of `member`'s entry and its score (`zzlFind`).
+    fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let first = self.lp.first()?;
+        let off = self.lp.find(first, member, 1)?;
+        let s = self.lp.next(off).expect("score follows member");
+        Some((off, entry_score(self.lp.get_at(s))))
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        self.find(member).map(|(_, s)| s)
+    }
+
+    /// Sets `member`'s score, adding it if new; a changed score moves the
+    /// pair (delete and re-insert, as `zsetAdd` does). No NaN.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> Added {
+        match self.find(member) {
+            Some((_, cur)) if cur == score => Added::Unchanged,
+            Some((off, _)) => {
+                self.delete_pair_at(off);
+                self.insert_new(member, score);
+                Added::Updated
+            }
+            None => {
+                self.insert_new(member, score);
+                Added::New
+            }
+        }
+    }
+
+    /// Removes `member`; its score if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let (off, score) = self.find(member)?;
+        self.delete_pair_at(off);
+        Some(score)
+    }
+
+    /// 0-based rank, from the lowest score or (`reverse`) the highest.
+    pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
+        let r = self.iter().position(|(m, _)| m.eq_bytes(member))?;
+        Some(if reverse { self.len() - 1 - r } else { r })
+    }
+
+    /// The pair at 0-based `rank`.
+    pub fn by_rank(&self, rank: usize) -> Option<(Entry<'_>, f64)> {
+        let off = self.lp.seek(2 * rank as isize)?;
+        let s = self.lp.next(off)?;
+        Some((self.lp.get_at(off), entry_score(self.lp.get_at(s))))
+    }
+
+    /// Rank of the first pair whose score is in `r` (`zzlFirstInRange`).
+    pub fn first_in_score(&self, r: &ScoreRange) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let (i, (_, s)) = self.iter().enumerate().find(|(_, (_, s))| r.gte_min(*s))?;
+        r.lte_max(s).then_some(i)
+    }
+
+    /// Rank of the last pair whose score is in `r` (`zzlLastInRange`).
+    pub fn last_in_score(&self, r: &ScoreRange) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let n = self.len();
+        let (i, (_, s)) = self
+            .iter()
+            .rev()
+            .enumerate()
+            .find(|(_, (_, s))| r.lte_max(*s))?;
+        r.gte_min(s).then_some(n - 1 - i)
+    }
+
+    /// Rank of the first pair whose member is in `r`.
+    pub fn first_in_lex(&self, r: &LexRange<'_>) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let mut buf = [0u8; 24];
+        let (i, m) = self
+            .iter()
+            .enumerate()
+            .find(|(_, (m, _))| r.gte_min(m.as_bytes(&mut buf)))
+            .map(|(i, (m, _))| (i, m))?;
+        r.lte_max(m.as_bytes(&mut buf)).then_some(i)
+    }
+
+    /// Rank of the last pair whose member is in `r`.
+    pub fn last_in_lex(&self, r: &LexRange<'_>) -> Option<usize> {
+        if r.is_empty() {
+            return None;
+        }
+        let n = self.len();
+        let mut buf = [0u8; 24];
+        let (i, m) = self
+            .iter()
+            .rev()
+            .enumerate()
+            .find(|(_, (m, _))| r.lte_max(m.as_bytes(&mut buf)))
+            .map(|(i, (m, _))| (i, m))?;
+        r.gte_min(m.as_bytes(&mut buf)).then_some(n - 1 - i)
+    }
+
+    /// Deletes the pairs with a score in `r`; how many went.
+    pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
+        match (self.first_in_score(r), self.last_in_score(r)) {
+            (Some(a), Some(b)) if a <= b => self.delete_range_by_rank(a, b),
+            _ => 0,
+        }
+    }
+
+    /// Deletes the pairs with a member in `r`.
+    pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
+        match (self.first_in_lex(r), self.last_in_lex(r)) {
+            (Some(a), Some(b)) if a <= b => self.delete_range_by_rank(a, b),
+            _ => 0,
+        }
+    }
+
+    /// Deletes 0-based ranks `start..=end` (clamped by the caller).
+    pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
+        if start > end {
+            return 0;
+        }
+        self.lp
+            .delete_range(2 * start as isize, 2 * (end - start + 1))
+            / 2
+    }
+
+    /// Converts to the skiplist encoding (`zsetConvert`).
+    pub fn to_zset(&self) -> ZSet {
+        let mut z = ZSet::new();
+        let mut buf = [0u8; 24];
+        for (m, s) in self.iter() {
+            z.insert(m.as_bytes(&mut buf), s);
+        }
+        z
+    }
+
+    /// Builds the listpack form of a skiplist-encoded set (`zsetConvert`
+    /// back, for `ZRANGESTORE` and friends and RDB).
+    pub fn from_zset(z: &ZSet) -> Self {
+        let mut out = ListpackZSet::new();
+        for (m, s) in z.list().iter() {
+            out.append_pair(m, s);
+        }
+        out
+    }
+
+    /// Inserts a member known to be absent at its sorted place
+    /// (`zzlInsert`): before the first pair with a greater score, or an
+    /// equal score and a greater member.
+    fn insert_new(&mut self, member: &[u8], score: f64) {
+        let mut buf = [0u8; 24];
+        let mut p = self.lp.first();
+        while let Some(m) = p {
+            let sp = self.lp.next(m).expect("score follows member");
+            let s = entry_score(self.lp.get_at(sp));
+            if s > score || (s == score && self.lp.get_at(m).as_bytes(&mut buf) > member) {
+                let at = self.lp.insert_at(m, member, super::listpack::Where::Before);
+                self.insert_score_after(at, score);
+                return;
+            }
+            p = self.lp.next(sp);
+        }
+        self.append_pair(member, score);
+    }
+
+    fn append_pair(&mut self, member: &[u8], score: f64) {
+        self.lp.push_back(member);
+        match score_repr(score) {
+            ScoreRepr::Int(v) => self.lp.push_back_int(v),
+            ScoreRepr::Text(b, n) => self.lp.push_back(&b[..n]),
+        }
+    }
+
+    fn insert_score_after(&mut self, member_off: usize, score: f64) {
+        let mut ibuf = [0u8; 24];
+        let text;
+        let bytes: &[u8] = match score_repr(score) {
+            ScoreRepr::Int(v) => crate::util::numbers::fmt_i64(v, &mut ibuf),
+            ScoreRepr::Text(b, n) => {
+                text = b;
+                &text[..n]
+            }
+        };
+        self.lp
+            .insert_at(member_off, bytes, super::listpack::Where::After);
+    }
+
+    fn delete_pair_at(&mut self, member_off: usize) {
+        let next = self.lp.delete_at(member_off).expect("score follows member");
+        self.lp.delete_at(next);
+    }
+}
+
+/// Iterator over a [`ListpackZSet`]'s (member, score) pairs.
+pub struct PairIter<'a> {
+    inner: super::listpack::Iter<'a>,
+}
+
+impl<'a> Iterator for PairIter<'a> {
+    type Item = (Entry<'a>, f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let m = self.inner.next()?;
+        let s = self.inner.next()?;
+        Some((m, entry_score(s)))
+    }
+}
+
+impl<'a> DoubleEndedIterator for PairIter<'a> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let s = self.inner.next_back()?;
+        let m = self.inner.next_back()?;
+        Some((m, entry_score(s)))
+    }
+}
+
+/// What [`ZSet::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// A sorted set in its `skiplist` encoding: dict + skiplist.
+#[derive(Debug, Default)]
+pub struct ZSet {
+    dict: HashMap<Box<[u8]>, f64>,
+    zsl: SkipList,
+}
+
+impl ZSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_rng(rng: XorShift) -> Self {
+        ZSet {
+            dict: HashMap::new(),
+            zsl: SkipList::with_rng(rng),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.zsl.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.zsl.is_empty()
+    }
+
+    /// The ordered side, for ranges, ranks and iteration.
+    pub fn list(&self) -> &SkipList {
+        &self.zsl
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        self.dict.get(member).copied()
+    }
+
+    /// Sets `member`'s score (adding it if new). `score` must not be NaN.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> Added {
+        match self.dict.get_mut(member) {
+            Some(cur) if *cur == score => Added::Unchanged,
+            Some(cur) => {
+                let old = *cur;
+                *cur = score;
+                self.zsl.update_score(old, member, score);
+                Added::Updated
+            }
+            None => {
+                self.dict.insert(member.into(), score);
+                self.zsl.insert(score, member.into());
+                Added::New
+            }
+        }
+    }
+
+    /// Removes `member`; its score if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let score = self.dict.remove(member)?;
+        self.zsl.delete(score, member);
+        self.compact();
+        Some(score)
+    }
+
+    /// Gives arena slots back once vacated ones outnumber live ones; the
+    /// re-insertion this costs is paid for by the deletes that vacated them.
+    fn compact(&mut self) {
+        if self.zsl.free.len() > 64 && self.zsl.free.len() > self.zsl.len() {
+            self.zsl.shrink();
+            self.dict.shrink_to_fit();
+        }
+    }
+
+    /// 0-based rank from the lowest score (`ZRANK`); `reverse` from the
+    /// highest (`ZREVRANK`).
+    pub fn rank(&self, member: &[u8], reverse: bool) -> Option<usize> {
+        let score = self.score(member)?;
+        let r = self.zsl.rank(score, member);
+        debug_assert!(r > 0);
+        Some(if reverse { self.len() - r } else { r - 1 })
+    }
+
+    pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
+        let dict = &mut self.dict;
+        let n = self.zsl.delete_range_by_score(r, |m, _| {
+            dict.remove(&m);
+        });
+        self.compact();
+        n
+    }
+
+    pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
+        let dict = &mut self.dict;
+        let n = self.zsl.delete_range_by_lex(r, |m, _| {
+            dict.remove(&m);
+        });
+        self.compact();
+        n
+    }
+
+    /// Deletes 0-based ranks `start..=end` (already clamped by the caller).
+    pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
+        let dict = &mut self.dict;
+        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |m, _| {
+            dict.remove(&m);
+        });
+        self.compact();
+        n
+    }
+
+    /// Approximate bytes held (dict slots and keys, plus the skiplist).
+    pub fn bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
+        self.dict.capacity() * slot
+            + self.dict.keys().map(|k| k.len()).sum::<usize>()
+            + self.zsl.bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Model key: (score, member) in the skiplist's order. Scores in tests
+    /// are never NaN, so `total_cmp` agrees with `<` except for -0.0/0.0,
+    /// which the generator never produces.
+    #[derive(Debug, Clone, PartialEq)]
+    struct K(f64, Vec<u8>);
+    impl Eq for K {}
+    impl PartialOrd for K {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for K {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&o.0).then_with(|| self.1.cmp(&o.1))
+        }
+    }
+
+    fn sorted(model: &BTreeMap<Vec<u8>, f64>) -> Vec<K> {
+        let mut v: Vec<K> = model.iter().map(|(m, &s)| K(s, m.clone())).collect();
+        v.sort();
+        v
+    }
+
+    fn check_invariants(z: &ZSet) {
+        let zsl = &z.zsl;
+        // Spans at every level add up to ranks; backward links mirror
+        // forward ones; the level count is the highest used level.
+        for i in 0..zsl.level {
+            let mut x = HEAD;
+            let mut rank = 0usize;
+            loop {
+                let l = zsl.pool[zsl.nodes[x as usize].base as usize + i];
+                if l.forward == NIL {
+                    break;
+                }
+                rank += l.span as usize;
+                let f = l.forward;
+                assert_eq!(zsl.by_rank(rank), Some(f), "level {i}");
+                assert_eq!(l.score.to_bits(), zsl.nodes[f as usize].score.to_bits());
+                assert_eq!(l.fwd_base, zsl.nodes[f as usize].base);
+                x = f;
+            }
+        }
+        let fwd: Vec<_> = zsl.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        let mut back: Vec<_> = zsl.iter().rev().map(|(m, s)| (m.to_vec(), s)).collect();
+        back.reverse();
+        assert_eq!(fwd, back);
+        assert!(zsl.level == 1 || zsl.pool[zsl.level - 1].forward != NIL);
+    }
+
+    fn rand_member(rng: &mut XorShift) -> Vec<u8> {
+        let len = 1 + rng.below(3) as usize;
+        (0..len).map(|_| b'a' + rng.below(6) as u8).collect()
+    }
+
+    fn rand_score(rng: &mut XorShift) -> f64 {
+        match rng.below(4) {
+            0 => 1.0,
+            1 => rng.below(10) as f64,
+            2 => (rng.below(1000) as f64) / 8.0 - 60.0,
+            _ => [f64::INFINITY, f64::NEG_INFINITY, -3.5][rng.below(3) as usize],
+        }
+    }
+
+    fn rand_range(rng: &mut XorShift) -> ScoreRange {
+        let a = rand_score(rng);
+        let b = rand_score(rng);
+        let (min, max) = if rng.below(5) == 0 {
+            (b, a)
+        } else {
+            (a.min(b), a.max(b))
+        };
+        ScoreRange {
+            min,
+            max,
+            minex: rng.below(2) == 0,
+            maxex: rng.below(2) == 0,
+        }
+    }
+
+    fn rand_lex_bound(rng: &mut XorShift, buf: &mut Vec<u8>) -> &'static str {
+        *buf = rand_member(rng);
+        ["-", "+", "[", "("][rng.below(4) as usize]
+    }
+
+    #[test]
+    fn lex_bound_parsing() {
+        assert_eq!(LexBound::parse(b"-"), Some(LexBound::Min));
+        assert_eq!(LexBound::parse(b"+"), Some(LexBound::Max));
+        assert_eq!(LexBound::parse(b"+\0x"), Some(LexBound::Max));
+        assert_eq!(LexBound::parse(b"+a"), None);
+        assert_eq!(LexBound::parse(b"a"), None);
+        assert_eq!(LexBound::parse(b""), None);
+        assert_eq!(LexBound::parse(b"["), Some(LexBound::Incl(b"")));
+        assert_eq!(LexBound::parse(b"(ab"), Some(LexBound::Excl(b"ab")));
+        let r = |a: &'static [u8], b: &'static [u8]| LexRange::parse(a, b).unwrap().is_empty();
+        assert!(r(b"-", b"-"));
+        assert!(r(b"+", b"+"));
+        assert!(r(b"+", b"-"));
+        assert!(!r(b"-", b"+"));
+        assert!(r(b"[b", b"[a"));
+        assert!(!r(b"[a", b"[a"));
+        assert!(r(b"(a", b"[a"));
+        assert!(r(b"[a", b"-"));
+        assert!(!r(b"[a", b"+"));
+    }
+
+    #[test]
+    fn rank_and_order_by_score_then_member() {
+        let mut z = ZSet::with_rng(XorShift::new(7));
+        for (m, s) in [("b", 1.0), ("a", 1.0), ("c", 0.5), ("aa", 1.0)] {
+            assert_eq!(z.insert(m.as_bytes(), s), Added::New);
+        }
+        let order: Vec<_> = z.list().iter().map(|(m, _)| m.to_vec()).collect();
+        assert_eq!(order, [&b"c"[..], b"a", b"aa", b"b"]);
+        assert_eq!(z.rank(b"aa", false), Some(2));
+        assert_eq!(z.rank(b"aa", true), Some(1));
+        assert_eq!(z.insert(b"c", 0.5), Added::Unchanged);
+        assert_eq!(z.insert(b"c", 2.0), Added::Updated);
+        assert_eq!(z.rank(b"c", false), Some(3));
+        assert_eq!(z.rank(b"zz", false), None);
+        assert_eq!(z.remove(b"a"), Some(1.0));
+        assert_eq!(z.remove(b"a"), None);
+        assert_eq!(z.len(), 3);
+        check_invariants(&z);
+    }
+
+    #[test]
+    fn random_operations_match_btreemap() {
+        let mut rng = XorShift::new(2024);
+        let mut z = ZSet::with_rng(XorShift::new(99));
+        let mut model: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+        for step in 0..6000 {
+            match rng.below(10) {
+                0..=3 => {
+                    let m = rand_member(&mut rng);
+                    let s = rand_score(&mut rng);
+                    let expect = match model.insert(m.clone(), s) {
+                        None => Added::New,
+                        Some(old) if old == s => Added::Unchanged,
+                        Some(_) => Added::Updated,
+                    };
+                    assert_eq!(z.insert(&m, s), expect);
+                }
+                4 => {
+                    let m = rand_member(&mut rng);
+                    assert_eq!(z.remove(&m), model.remove(&m));
+                }
+                5 => {
+                    let r = rand_range(&mut rng);
+                    let want = sorted(&model)
+                        .into_iter()
+                        .filter(|k| !r.is_empty() && r.gte_min(k.0) && r.lte_max(k.0))
+                        .collect::<Vec<_>>();
+                    let first = z.list().first_in_score(&r);
+                    let last = z.list().last_in_score(&r);
+                    assert_eq!(
+                        first.map(|x| z.list().member(x).to_vec()),
+                        want.first().map(|k| k.1.clone())
+                    );
+                    assert_eq!(
+                        last.map(|x| z.list().member(x).to_vec()),
+                        want.last().map(|k| k.1.clone())
+                    );
+                    if rng.below(4) == 0 {
+                        assert_eq!(z.delete_range_by_score(&r), want.len(), "step {step}");
+                        for k in want {
+                            model.remove(&k.1);
+                        }
+                    }
+                }
+                6 => {
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let pa = rand_lex_bound(&mut rng, &mut a);
+                    let pb = rand_lex_bound(&mut rng, &mut b);
+                    let sa = [
+                        pa.as_bytes(),
+                        if pa.len() == 1 && "[(".contains(pa) {
+                            &a
+                        } else {
+                            b""
+                        },
+                    ]
+                    .concat();
+                    let sb = [
+                        pb.as_bytes(),
+                        if pb.len() == 1 && "[(".contains(pb) {
+                            &b
+                        } else {
+                            b""
+                        },
+                    ]
+                    .concat();
+                    let r = LexRange::parse(&sa, &sb).unwrap();
+                    // Lex ranges are defined for equal scores: check on the
+                    // member order, which is the skiplist order when all
+                    // scores are equal, so only when they are.
+                    let all_equal = model.values().all(|&s| s == 1.0);
+                    if all_equal {
+                        let want: Vec<&Vec<u8>> = model
+                            .keys()
+                            .filter(|m| !r.is_empty() && r.gte_min(m) && r.lte_max(m))
+                            .collect();
+                        let first = z
+                            .list()
+                            .first_in_lex(&r)
+                            .map(|x| z.list().member(x).to_vec());
+                        let last = z
+                            .list()
+                            .last_in_lex(&r)
+                            .map(|x| z.list().member(x).to_vec());
+                        assert_eq!(first.as_ref(), want.first().copied());
+                        assert_eq!(last.as_ref(), want.last().copied());
+                        if rng.below(3) == 0 {
+                            assert_eq!(z.delete_range_by_lex(&r), want.len());
+                            for m in want.into_iter().cloned().collect::<Vec<_>>() {
+                                model.remove(&m);
+                            }
+                        }
+                    }
+                }
+                7 => {
+                    let all = sorted(&model);
+                    if !all.is_empty() {
+                        let i = rng.below(all.len() as u64) as usize;
+                        let x = z.list().by_rank(i + 1).unwrap();
+                        assert_eq!(z.list().member(x), &all[i].1[..]);
+                        assert_eq!(z.rank(&all[i].1, false), Some(i));
+                        assert_eq!(z.rank(&all[i].1, true), Some(all.len() - 1 - i));
+                        if rng.below(3) == 0 {
+                            let j = (i + rng.below(3) as usize).min(all.len() - 1);
+                            assert_eq!(z.delete_range_by_rank(i, j), j - i + 1);
+                            for k in &all[i..=j] {
+                                model.remove(&k.1);
+                            }
+                        }
+                    }
+                    assert_eq!(z.list().by_rank(all.len() + 1), None);
+                    assert_eq!(z.list().by_rank(0), None);
+                }
+                8 => {
+                    // Switch to an all-equal-scores phase now and then so
+                    // the lex checks above get exercised.
+                    if rng.below(20) == 0 {
+                        let keys: Vec<_> = model.keys().cloned().collect();
+                        for k in keys {
+                            z.insert(&k, 1.0);
+                            model.insert(k, 1.0);
+                        }
+                    }
+                }
+                _ => {
+                    if rng.below(50) == 0 {
+                        z.zsl.shrink();
+                        assert!(z.zsl.free.is_empty());
+                    }
+                }
+            }
+            assert_eq!(z.len(), model.len());
+            if step % 100 == 0 {
+                let got: Vec<K> = z.list().iter().map(|(m, s)| K(s, m.to_vec())).collect();
+                assert_eq!(got, sorted(&model), "step {step}");
+                for (m, s) in &model {
+                    assert_eq!(z.score(m), Some(*s));
+                }
+                check_invariants(&z);
+            }
+        }
+    }
+
+    #[test]
+    fn listpack_zset_matches_redis_bytes() {
+        // `ZADD z 1.5 a 3 b -0 c 1e20 d 4503599627370497 e 0.1 f -inf g` on
+        // redis-server 7.0.15, `DUMP z`, LZF payload inflated: 81 bytes.
+        let hex = concat!(
+            "510000000e00816702842d696e6605816302000181660293302e313030303030",
+            "30303030303030303030311481610283312e35048162020301816502f4010000",
+            "0000001000098164028531652b323006ff",
+        );
+        let redis: Vec<u8> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let mut z = ListpackZSet::new();
+        for (s, m) in [
+            (1.5, "a"),
+            (3.0, "b"),
+            (-0.0, "c"),
+            (1e20, "d"),
+            (4503599627370497.0, "e"),
+            (0.1, "f"),
+            (f64::NEG_INFINITY, "g"),
+        ] {
+            assert_eq!(z.insert(m.as_bytes(), s), Added::New);
+        }
+        assert_eq!(z.as_listpack().as_bytes(), &redis[..]);
+        assert_eq!(z.score(b"f"), Some(0.1));
+        assert_eq!(z.score(b"g"), Some(f64::NEG_INFINITY));
+        assert_eq!(z.rank(b"a", false), Some(3));
+        assert_eq!(z.rank(b"a", true), Some(3));
+        assert_eq!(z.len(), 7);
+    }
+
+    #[test]
+    fn listpack_zset_matches_skiplist_zset() {
+        let mut rng = XorShift::new(77);
+        let mut small = ListpackZSet::new();
+        let mut big = ZSet::with_rng(XorShift::new(1));
+        let member = |rng: &mut XorShift| -> Vec<u8> {
+            if rng.below(3) == 0 {
+                rng.below(30).to_string().into_bytes()
+            } else {
+                rand_member(rng)
+            }
+        };
+        for step in 0..5000 {
+            match rng.below(8) {
+                0..=3 => {
+                    let m = member(&mut rng);
+                    let s = if rng.below(4) == 0 {
+                        0.1 * rng.below(9) as f64
+                    } else {
+                        rand_score(&mut rng)
+                    };
+                    assert_eq!(small.insert(&m, s), big.insert(&m, s));
+                }
+                4 => {
+                    let m = member(&mut rng);
+                    assert_eq!(small.remove(&m), big.remove(&m));
+                }
+                5 => {
+                    let r = rand_range(&mut rng);
+                    let zsl = big.list();
+                    let rank_of = |x: NodeId| zsl.rank(zsl.score(x), zsl.member(x)) - 1;
+                    assert_eq!(
+                        small.first_in_score(&r),
+                        zsl.first_in_score(&r).map(rank_of)
+                    );
+                    assert_eq!(small.last_in_score(&r), zsl.last_in_score(&r).map(rank_of));
+                    if rng.below(5) == 0 {
+                        assert_eq!(
+                            small.delete_range_by_score(&r),
+                            big.delete_range_by_score(&r)
+                        );
+                    }
+                }
+                6 => {
+                    let n = small.len();
+                    if n > 0 {
+                        let a = rng.below(n as u64) as usize;
+                        let b = (a + rng.below(3) as usize).min(n - 1);
+                        let m = small.by_rank(a).unwrap().0.to_vec();
+                        assert_eq!(small.rank(&m, false), big.rank(&m, false));
+                        assert_eq!(small.rank(&m, true), big.rank(&m, true));
+                        if rng.below(4) == 0 {
+                            assert_eq!(
+                                small.delete_range_by_rank(a, b),
+                                big.delete_range_by_rank(a, b)
+                            );
+                        }
+                    }
+                }
+                _ => {
+                    // Lex queries are only meaningful on equal scores.
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let pa = rand_lex_bound(&mut rng, &mut a);
+                    let pb = rand_lex_bound(&mut rng, &mut b);
+                    let sa = [pa.as_bytes(), if "[(".contains(pa) { &a } else { b"" }].concat();
+                    let sb = [pb.as_bytes(), if "[(".contains(pb) { &b } else { b"" }].concat();
+                    let r = LexRange::parse(&sa, &sb).unwrap();
+                    let mut eq = ListpackZSet::new();
+                    let mut eqz = ZSet::new();
+                    let mut buf = [0u8; 24];
+                    for (m, _) in small.iter() {
+                        eq.insert(m.as_bytes(&mut buf), 7.0);
+                        eqz.insert(m.as_bytes(&mut buf), 7.0);
+                    }
+                    let zsl = eqz.list();
+                    let rank_of = |x: NodeId| zsl.rank(zsl.score(x), zsl.member(x)) - 1;
+                    assert_eq!(eq.first_in_lex(&r), zsl.first_in_lex(&r).map(rank_of));
+                    assert_eq!(eq.last_in_lex(&r), zsl.last_in_lex(&r).map(rank_of));
+                    assert_eq!(eq.delete_range_by_lex(&r), eqz.delete_range_by_lex(&r));
+                }
+            }
+            assert_eq!(small.len(), big.len(), "step {step}");
+            if step % 50 == 0 {
+                let a: Vec<(Vec<u8>, f64)> = small.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                let b: Vec<(Vec<u8>, f64)> =
+                    big.list().iter().map(|(m, s)| (m.to_vec(), s)).collect();
+                assert_eq!(a, b, "step {step}");
+                let mut back: Vec<_> = small.iter().rev().map(|(m, s)| (m.to_vec(), s)).collect();
+                back.reverse();
+                assert_eq!(back, a);
+                assert_eq!(ListpackZSet::from_zset(&big), small);
+                let round: Vec<_> = small
+                    .to_zset()
+                    .list()
+                    .iter()
+                    .map(|(m, s)| (m.to_vec(), s))
+                    .collect();
+                assert_eq!(round, a);
+            }
+            if small.len() > 120 {
+                small = ListpackZSet::new();
+                big = ZSet::new();
+            }
+        }
+    }
+
+    #[test]
+    fn arena_is_compacted_after_mass_deletes() {
+        let mut z = ZSet::with_rng(XorShift::new(3));
+        for i in 0..1000 {
+            z.insert(format!("m{i}").as_bytes(), i as f64);
+        }
+        let full = z.bytes();
+        let r = ScoreRange {
+            min: 0.0,
+            max: 899.0,
+            minex: false,
+            maxex: false,
+        };
+        assert_eq!(z.delete_range_by_score(&r), 900);
+        assert!(z.zsl.free.is_empty(), "compacted");
+        assert!(z.bytes() < full / 4, "{} of {}", z.bytes(), full);
+        assert_eq!(z.rank(b"m950", false), Some(50));
+        check_invariants(&z);
+    }
+
+    #[test]
+    fn levels_follow_p_quarter() {
+        let mut zsl = SkipList::with_rng(XorShift::new(5));
+        let n = 20000;
+        for i in 0..n {
+            zsl.insert(i as f64, Box::from(&b"m"[..]));
+        }
+        let links: usize = zsl.nodes[1..].iter().map(|x| x.height as usize).sum();
+        let avg = links as f64 / n as f64;
+        assert!((1.28..1.39).contains(&avg), "average levels {avg}");
+        assert!(zsl.levels() >= 6 && zsl.levels() <= 12);
+    }
+}
