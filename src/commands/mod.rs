@@ -263,6 +263,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     let st = srv.table.stat_mut(stat_idx);
     st.calls += 1;
     st.usec += usec;
+    multi::drain_expired(srv, Some(client));
     if result.is_ok() && def.flags & flags::WRITE != 0 {
         multi::signal_write(srv, client, def, args);
         if !flushed.is_empty() {

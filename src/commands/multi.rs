@@ -250,3 +250,31 @@ pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, arg
         i += step;
     }
 }
+
+/// Takes the keys every Db removed by expiry and invalidates their
+/// watchers. Run after each command and each active expiry cycle.
+pub fn drain_expired(srv: &mut Server, client: Option<&mut Client>) {
+    let mut client = client;
+    for db in 0..srv.dbs.len() {
+        if srv.dbs[db].expired_log.is_empty() {
+            continue;
+        }
+        let keys = std::mem::take(&mut srv.dbs[db].expired_log);
+        if srv.watches.keys.is_empty() {
+            continue;
+        }
+        for k in keys {
+            let w = srv.watches.watchers(db, &k);
+            for t in w {
+                match client.as_deref_mut() {
+                    Some(c) if c.token == t => c.multi.dirty = true,
+                    _ => {
+                        if let Some(Some(c)) = srv.clients.get_mut(t) {
+                            c.multi.dirty = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
