@@ -55,3 +55,25 @@ fn slow_subscriber_is_disconnected() {
     let _: String = redis::cmd("PING").query(&mut other).unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn info_and_client_list_show_subscriptions() {
+    let srv = Server::reddish(&[]);
+    let mut sub = srv.raw();
+    sub.send(&common::Raw::encode(&[b"SUBSCRIBE", b"a", b"b"]));
+    sub.read_reply();
+    sub.read_reply();
+    sub.cmd(&[b"PSUBSCRIBE", b"p*"]);
+    let mut c = srv.client();
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
+    assert!(info.contains("pubsub_channels:2\r\n"), "{info}");
+    assert!(info.contains("pubsub_patterns:1\r\n"), "{info}");
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(&mut c)
+        .unwrap();
+    assert!(list.contains(" flags=P "), "{list}");
+    assert!(list.contains(" sub=2 psub=1 ssub=0 multi=-1 "), "{list}");
+}
