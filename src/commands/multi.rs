@@ -260,6 +260,16 @@ pub fn drain_expired(srv: &mut Server, client: Option<&mut Client>) {
             continue;
         }
         let keys = std::mem::take(&mut srv.dbs[db].expired_log);
+        for k in &keys {
+            crate::server::notify::notify(
+                srv,
+                client.as_deref_mut(),
+                crate::server::notify::EXPIRED,
+                b"expired",
+                k,
+                db,
+            );
+        }
         if srv.watches.keys.is_empty() {
             continue;
         }

@@ -13,8 +13,10 @@
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::protocol::reply::Reply;
+use crate::server::client::Client;
 use crate::server::event_loop::queue_write;
 use crate::server::pubsub::Kind;
+use crate::server::Server;
 use crate::util::glob;
 
 pub static COMMANDS: &[CommandDef] = &[
@@ -231,33 +233,47 @@ fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
     do_unsubscribe(ctx, Kind::Shard, b"sunsubscribe")
 }
 
-/// Delivers one message to one subscriber, whoever it is.
-fn deliver(ctx: &mut Ctx, token: usize, f: &dyn Fn(&mut Reply)) {
-    if token == ctx.client.token {
-        f(&mut ctx.client.reply);
-        return;
+/// Delivers one message to one subscriber, whoever it is (`me` is the
+/// client whose command runs, absent from `srv.clients` meanwhile).
+fn deliver(srv: &mut Server, me: &mut Option<&mut Client>, token: usize, f: &dyn Fn(&mut Reply)) {
+    if let Some(c) = me.as_deref_mut() {
+        if c.token == token {
+            f(&mut c.reply);
+            return;
+        }
     }
-    if let Some(Some(c)) = ctx.srv.clients.get_mut(token) {
+    if let Some(Some(c)) = srv.clients.get_mut(token) {
         f(&mut c.reply);
-        queue_write(ctx.srv, token);
+        queue_write(srv, token);
     }
 }
 
 /// Sends `msg` on `channel` to channel and pattern subscribers (Redis's
-/// `pubsubPublishMessage`); returns the number of receivers. Keyspace
-/// notifications use it too.
+/// `pubsubPublishMessage`); returns the number of receivers.
 pub fn publish_message(ctx: &mut Ctx, channel: &[u8], msg: &[u8], shard: bool) -> usize {
+    publish_raw(ctx.srv, Some(&mut *ctx.client), channel, msg, shard)
+}
+
+/// The same without a Ctx: keyspace notifications from expiry cycles use it.
+pub fn publish_raw(
+    srv: &mut Server,
+    me: Option<&mut Client>,
+    channel: &[u8],
+    msg: &[u8],
+    shard: bool,
+) -> usize {
+    let mut me = me;
     let mut receivers = 0;
     let map = if shard {
-        &ctx.srv.pubsub.shard
+        &srv.pubsub.shard
     } else {
-        &ctx.srv.pubsub.channels
+        &srv.pubsub.channels
     };
     if let Some(tokens) = map.get(channel) {
         let tokens = tokens.clone();
         let kind: &[u8] = if shard { b"smessage" } else { b"message" };
         for t in tokens {
-            deliver(ctx, t, &|r| {
+            deliver(srv, &mut me, t, &|r| {
                 frame(r, 3);
                 r.bulk(kind);
                 r.bulk(channel);
@@ -266,11 +282,10 @@ pub fn publish_message(ctx: &mut Ctx, channel: &[u8], msg: &[u8], shard: bool) -
             receivers += 1;
         }
     }
-    if shard || ctx.srv.pubsub.patterns.is_empty() {
+    if shard || srv.pubsub.patterns.is_empty() {
         return receivers;
     }
-    let hits: Vec<(Vec<u8>, Vec<usize>)> = ctx
-        .srv
+    let hits: Vec<(Vec<u8>, Vec<usize>)> = srv
         .pubsub
         .patterns
         .iter()
@@ -279,7 +294,7 @@ pub fn publish_message(ctx: &mut Ctx, channel: &[u8], msg: &[u8], shard: bool) -
         .collect();
     for (pat, tokens) in hits {
         for t in tokens {
-            deliver(ctx, t, &|r| {
+            deliver(srv, &mut me, t, &|r| {
                 frame(r, 4);
                 r.bulk(b"pmessage");
                 r.bulk(&pat);

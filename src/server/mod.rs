@@ -9,6 +9,7 @@ pub mod client;
 pub mod cron;
 pub mod event_loop;
 pub mod listener;
+pub mod notify;
 pub mod pubsub;
 pub mod stats;
 pub mod timer;
