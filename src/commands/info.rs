@@ -537,10 +537,10 @@ fn stats_section(srv: &Server, out: &mut String) {
     );
     field!(out, "keyspace_hits", "{}", s.keyspace_hits);
     field!(out, "keyspace_misses", "{}", s.keyspace_misses);
+    field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
+    field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
+    field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
     for f in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

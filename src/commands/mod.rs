@@ -19,6 +19,8 @@ pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod memory_cmd;
+pub mod multi;
+pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
 pub mod strings;
@@ -216,13 +218,73 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // set; refuse a denyoom command if nothing could be freed.
     crate::db::evict::sync_config(&srv.config, srv.now_ms);
     crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
-    if srv.config.maxmemory > 0 {
+    if srv.config.maxmemory > 0 && !client.multi.in_exec {
         let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
-        if oom && def.flags & flags::DENYOOM != 0 {
+        multi::drain_expired(srv, Some(client));
+        // Queuing inside MULTI also takes memory, so everything but the
+        // commands that end or shape the transaction is refused then.
+        let queuing = client.multi.queue.is_some()
+            && !matches!(
+                def.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            );
+        if oom
+            && (def.flags & flags::DENYOOM != 0
+                || queuing
+                || (def.name == "exec" && client.multi.has_denyoom))
+        {
             reject(srv, client, Some(stat_idx), err::OOM);
             return;
         }
     }
+    // RESP2 subscribed mode: the connection carries messages, so only
+    // commands that manage subscriptions (and PING/QUIT/RESET) may run.
+    if client.subs.active() && client.reply.resp == 2 {
+        let n = def.name;
+        let allowed = matches!(
+            n,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        ) && stat_idx == idx;
+        if !allowed {
+            let full = srv.table.fullname(stat_idx);
+            let e = CmdError::owned(format!(
+                "ERR Can't execute '{full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ));
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
+    }
+    if client.multi.queue.is_some() {
+        if def.flags & flags::NO_MULTI != 0 {
+            let e = CmdError::new("ERR Command not allowed inside a transaction");
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
+        if !multi::runs_in_multi(def.name) || stat_idx != idx {
+            if def.flags & flags::WRITE != 0 {
+                client.multi.has_write = true;
+            }
+            if def.flags & flags::DENYOOM != 0 {
+                client.multi.has_denyoom = true;
+            }
+            let argv = args.iter().map(|a| a.to_vec()).collect();
+            if let Some(q) = client.multi.queue.as_mut() {
+                q.push(argv);
+            }
+            client.reply.queued();
+            client.reply.muted = client.flags.reply_off;
+            return;
+        }
+    }
+    let flushed = multi::before_flush(srv, client, def);
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -231,6 +293,13 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     let st = srv.table.stat_mut(stat_idx);
     st.calls += 1;
     st.usec += usec;
+    multi::drain_expired(srv, Some(client));
+    if result.is_ok() && def.flags & flags::WRITE != 0 {
+        multi::signal_write(srv, client, def, args);
+        if !flushed.is_empty() {
+            multi::after_flush(srv, client, flushed);
+        }
+    }
     if let Err(e) = result {
         srv.table.stat_mut(stat_idx).failed_calls += 1;
         srv.stats.count_error(e.0.as_bytes());
@@ -248,6 +317,21 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
 
 /// Answers an error for a command that was not run (Redis's `rejectCommand`).
 fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError) {
+    // Inside MULTI a refused command dooms the transaction (EXECABORT).
+    if client.multi.queue.is_some() {
+        client.multi.aborted = true;
+    }
+    // A refused EXEC ends any transaction (Redis's execCommandAbort), even
+    // outside MULTI.
+    if idx.is_some_and(|i| srv.table.def(i).name == "exec") {
+        multi::discard_transaction(srv, client);
+        let msg = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+        let full = format!("EXECABORT Transaction discarded because of: {msg}");
+        srv.stats.count_error(full.as_bytes());
+        client.reply.error(full.as_bytes());
+        client.reply.muted = client.flags.reply_off;
+        return;
+    }
     if let Some(i) = idx {
         srv.table.stat_mut(i).rejected_calls += 1;
     }

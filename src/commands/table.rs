@@ -142,6 +142,8 @@ fn families() -> Vec<&'static [CommandDef]> {
         zsets::COMMANDS,
         memory_cmd::COMMANDS,
         hashes::COMMANDS,
+        pubsub::COMMANDS,
+        multi::COMMANDS,
     ]
 }
 

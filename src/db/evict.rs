@@ -399,6 +399,7 @@ fn evict_one(srv: &mut crate::server::Server, pol: u8) -> bool {
 pub fn delete_evicted_key(srv: &mut crate::server::Server, db: usize, key: &[u8]) {
     let now = srv.now_ms;
     srv.dbs[db].remove(key, now);
+    srv.dbs[db].evicted_log.push(key.to_vec());
     srv.stats.evicted_keys += 1;
 }
 

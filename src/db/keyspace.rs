@@ -74,6 +74,14 @@ pub struct Db {
     clock: u32,
     /// Keys deleted because their deadline passed (INFO expired_keys).
     pub expired_keys: u64,
+    /// Keys removed by lazy or active expiry since the server last drained
+    /// this list (`commands::multi::drain_expired`): the Db knows nothing of
+    /// clients, so WATCH invalidation (and later `expired` notifications)
+    /// happen server side.
+    pub expired_log: Vec<Vec<u8>>,
+    /// Keys removed by memory eviction, drained the same way (`evicted`
+    /// notifications, WATCH invalidation).
+    pub evicted_log: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -120,6 +128,7 @@ impl Db {
             Some(e) if e.deadline().is_some_and(|at| at <= now) => {
                 e.remove();
                 self.expired_keys += 1;
+                self.expired_log.push(key.to_vec());
                 true
             }
             _ => false,
@@ -139,6 +148,7 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
         if !super::evict::no_touch() {
@@ -155,6 +165,7 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
         Some(e.into_value())
@@ -236,6 +247,7 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
         Some(e.remove())
@@ -368,6 +380,7 @@ impl Db {
             if e.deadline().is_some_and(|at| at <= now) {
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
+                    self.expired_log.push(key.clone());
                 }
                 continue;
             }
@@ -457,6 +470,7 @@ impl Db {
             };
             run.checked += 1;
             let mut reschedule: Option<i64> = None;
+            let log = &mut self.expired_log;
             let n = self.dict.remove_in_bucket(
                 h,
                 |e| match e.deadline() {
@@ -471,7 +485,10 @@ impl Db {
                     }
                     None => false,
                 },
-                |_, v, _| drop(v),
+                |k, v, _| {
+                    log.push(k.to_vec());
+                    drop(v)
+                },
             );
             if let Some(at) = reschedule {
                 self.wheel.insert(wheel_time(at), h);

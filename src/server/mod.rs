@@ -10,8 +10,11 @@ pub mod cron;
 pub mod event_loop;
 pub mod listener;
 pub mod memory;
+pub mod notify;
+pub mod pubsub;
 pub mod stats;
 pub mod timer;
+pub mod watch;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -85,6 +88,10 @@ pub struct Server {
     /// Active expiry bookkeeping between cycles (`db::expire`).
     pub expire: crate::db::expire::ExpireState,
     pub executable: String,
+    /// Channel, pattern and shard-channel subscribers.
+    pub pubsub: pubsub::PubSub,
+    /// WATCHed keys.
+    pub watches: watch::Watches,
 }
 
 pub fn unix_ms() -> i64 {
@@ -132,6 +139,8 @@ impl Server {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            pubsub: pubsub::PubSub::default(),
+            watches: watch::Watches::default(),
             config,
         }
     }
