@@ -139,6 +139,38 @@ impl Ctx<'_> {
     pub fn db(&mut self) -> &mut crate::db::keyspace::Db {
         &mut self.srv.dbs[self.client.db]
     }
+
+    /// A write changed `key` in the client's database: Redis's
+    /// `signalModifiedKey` (WATCH invalidation) followed by
+    /// `notifyKeyspaceEvent(class, event, key, db)`. Call it where Redis
+    /// calls both, with Redis's event name (`b"set"`, `b"lpush"`...) and
+    /// class (`crate::server::notify::STRING`, `GENERIC`, `LIST`...).
+    #[inline]
+    pub fn changed(&mut self, class: u32, event: &[u8], key: &[u8]) {
+        let db = self.client.db;
+        self.modified(db, key);
+        self.notify(class, event, key, db);
+    }
+
+    /// Redis's `signalModifiedKey` alone: clients watching `key` in `db`
+    /// will see their EXEC fail.
+    #[inline]
+    pub fn modified(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.keys.is_empty() {
+            multi::touch_key(self.srv, self.client, db, key);
+        }
+    }
+
+    /// Redis's `notifyKeyspaceEvent` alone (events with no modification,
+    /// such as `del` of an emptied collection after its own event, or
+    /// `rename_from`/`rename_to` pairs). Costs one branch when
+    /// notifications are off.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &[u8], key: &[u8], db: usize) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            crate::server::notify::notify(self.srv, Some(self.client), class, event, key, db);
+        }
+    }
 }
 
 /// Runs one command for `client`, writing its reply.
