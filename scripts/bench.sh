@@ -4,6 +4,7 @@
 #   scripts/bench.sh                      throughput and CPU efficiency (redis-benchmark)
 #   scripts/bench.sh memory [N] [SIZE]    memory for N keys of SIZE-byte values
 #   scripts/bench.sh conns [N]            memory per idle connection (N = 10000)
+#   scripts/bench.sh growth [N]           worst reply latency while one db grows 0 -> N keys (10000000)
 #
 # Throughput: both servers start with the same flags (persistence off, free
 # ports on 127.0.0.1), the server pinned to CPU 0 and redis-benchmark to
@@ -52,9 +53,9 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
-    throughput | memory | conns) ;;
+    throughput | memory | conns | growth) ;;
     -h | --help | help) sed -n '2,34p' "$0"; exit 0 ;;
-    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N]]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N]]" >&2; exit 2 ;;
 esac
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset; do
@@ -266,7 +267,42 @@ conns() {
     echo "(ulimit -n $(ulimit -n); RSS from /proc/PID/status; $([ "${CONNS_ACTIVE:-}" = 1 ] && echo "one PING per connection before idling" || echo "connections never used"))"
 }
 
+# Growth: SETs of N distinct keys (redis-benchmark -r N -n N, pipelined) into
+# an empty server while a second client sends PING at -P 1 in batches of
+# 20,000 until the load is done; the worst PING latency is the longest pause
+# the table's growth (rehashing, bucket-array allocation) caused. One run per
+# server, one after the other.
+growth() {
+    local n="${1:-10000000}"
+    printf '| server | keys at the end (DBSIZE) | SET req/s | SET max latency ms | PING max latency ms | worst PING batch p99 ms |\n'
+    printf '|---|---:|---:|---:|---:|---:|\n'
+    for server in reddish redis; do
+        start_server "$server"
+        local port="$PORT" pid="$PID"
+        timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 50 -P 16 -n "$n" -r "$n" -t set -d 32 --csv \
+            >"$WORK/set.$server.csv" 2>/dev/null &
+        local set_pid=$!
+        : >"$WORK/ping.$server.csv"
+        while kill -0 "$set_pid" 2>/dev/null; do
+            timeout 60 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 1 -n 20000 -t ping_mbulk --csv 2>/dev/null |
+                awk -F'"' 'NR > 1 && $2 != ""' >>"$WORK/ping.$server.csv" || true
+        done
+        wait "$set_pid" 2>/dev/null || true
+        local keys rps setmax pingmax ping99
+        keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
+        rps="$(awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}' "$WORK/set.$server.csv")"
+        setmax="$(awk -F'"' 'NR > 1 && $2 != "" {print $16; exit}' "$WORK/set.$server.csv")"
+        pingmax="$(awk -F'"' '$16 + 0 > m {m = $16 + 0} END {print m}' "$WORK/ping.$server.csv")"
+        ping99="$(awk -F'"' '$14 + 0 > m {m = $14 + 0} END {print m}' "$WORK/ping.$server.csv")"
+        printf '| %s | %s | %s | %s | %s | %s |\n' "$server" "$keys" "${rps:-?}" "${setmax:-?}" "${pingmax:-?}" "${ping99:-?}"
+        stop_server "$pid"
+    done
+    echo
+    echo "($n SETs of random keys from a keyspace of $n, 32-byte values, -c 50 -P 16, while one client sends PING at -P 1 in batches of 20,000)"
+}
+
 case "$MODE" in
+    growth) growth "${2:-}" ;;
     throughput) throughput ;;
     memory) memory "${2:-}" "${3:-}" ;;
     conns) conns "${2:-}" ;;

@@ -461,7 +461,8 @@ pub static TABLE: &[ConfigDef] = &[
         c.loglevel = enum_name(LOGLEVELS, v.num()).to_string();
         crate::logging::set_level(&c.loglevel);
     }),
-    enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7),
+    enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7)
+        .field(|c, v| c.maxmemory_policy = v.num() as u8),
     enumeration("appendfsync", MODIFIABLE, AOF_FSYNC, 1),
     enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0),
     enumeration("acl-pubsub-default", MODIFIABLE, ACL_PUBSUB_DEFAULT, 0),
@@ -524,12 +525,16 @@ pub static TABLE: &[ConfigDef] = &[
     int("active-defrag-cycle-max", MODIFIABLE, 1, 99, 25),
     int("active-defrag-threshold-lower", MODIFIABLE, 0, 1000, 10),
     int("active-defrag-threshold-upper", MODIFIABLE, 0, 1000, 100),
-    int("lfu-log-factor", MODIFIABLE, 0, INT_MAX, 10),
-    int("lfu-decay-time", MODIFIABLE, 0, INT_MAX, 1),
+    int("lfu-log-factor", MODIFIABLE, 0, INT_MAX, 10)
+        .field(|c, v| c.lfu_log_factor = v.num() as u32),
+    int("lfu-decay-time", MODIFIABLE, 0, INT_MAX, 1)
+        .field(|c, v| c.lfu_decay_time = v.num() as u32),
     int("replica-priority", MODIFIABLE, 0, INT_MAX, 100).alias("slave-priority"),
     int("repl-diskless-sync-delay", MODIFIABLE, 0, INT_MAX, 5),
-    int("maxmemory-samples", MODIFIABLE, 1, INT_MAX, 5),
-    int("maxmemory-eviction-tenacity", MODIFIABLE, 0, 100, 10),
+    int("maxmemory-samples", MODIFIABLE, 1, INT_MAX, 5)
+        .field(|c, v| c.maxmemory_samples = v.num() as u32),
+    int("maxmemory-eviction-tenacity", MODIFIABLE, 0, 100, 10)
+        .field(|c, v| c.maxmemory_eviction_tenacity = v.num() as u32),
     int("timeout", MODIFIABLE, 0, INT_MAX, 0).field(|c, v| c.timeout = v.num() as u64),
     int("replica-announce-port", MODIFIABLE, 0, 65535, 0).alias("slave-announce-port"),
     int("tcp-backlog", IMMUTABLE, 0, INT_MAX, 511).field(|c, v| c.tcp_backlog = v.num() as i32),
@@ -598,7 +603,8 @@ pub static TABLE: &[ConfigDef] = &[
         1 << 20,
         NumFmt::Memory,
     ),
-    unum("maxmemory", MODIFIABLE, 0, ULLONG_MAX, 0, NumFmt::Memory),
+    unum("maxmemory", MODIFIABLE, 0, ULLONG_MAX, 0, NumFmt::Memory)
+        .field(|c, v| c.maxmemory = v.num() as u64),
     unum(
         "cluster-link-sendbuf-limit",
         MODIFIABLE,
@@ -615,7 +621,8 @@ pub static TABLE: &[ConfigDef] = &[
         512,
         NumFmt::Int,
     )
-    .alias("hash-max-ziplist-entries"),
+    .alias("hash-max-ziplist-entries")
+    .field(|c, v| c.hash_max_listpack_entries = v.num() as usize),
     unum(
         "set-max-intset-entries",
         MODIFIABLE,
@@ -623,7 +630,8 @@ pub static TABLE: &[ConfigDef] = &[
         LONG_MAX,
         512,
         NumFmt::Int,
-    ),
+    )
+    .field(|c, v| c.set_max_intset_entries = v.num() as usize),
     unum(
         "zset-max-listpack-entries",
         MODIFIABLE,
@@ -632,7 +640,8 @@ pub static TABLE: &[ConfigDef] = &[
         128,
         NumFmt::Int,
     )
-    .alias("zset-max-ziplist-entries"),
+    .alias("zset-max-ziplist-entries")
+    .field(|c, v| c.zset_max_listpack_entries = v.num() as usize),
     unum(
         "active-defrag-ignore-bytes",
         MODIFIABLE,
@@ -649,7 +658,8 @@ pub static TABLE: &[ConfigDef] = &[
         64,
         NumFmt::Memory,
     )
-    .alias("hash-max-ziplist-value"),
+    .alias("hash-max-ziplist-value")
+    .field(|c, v| c.hash_max_listpack_value = v.num() as usize),
     unum(
         "stream-node-max-bytes",
         MODIFIABLE,
@@ -666,7 +676,8 @@ pub static TABLE: &[ConfigDef] = &[
         64,
         NumFmt::Memory,
     )
-    .alias("zset-max-ziplist-value"),
+    .alias("zset-max-ziplist-value")
+    .field(|c, v| c.zset_max_listpack_value = v.num() as usize),
     unum(
         "hll-sparse-max-bytes",
         MODIFIABLE,
@@ -832,6 +843,16 @@ impl Value {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    /// Eviction (db/evict.rs): limit in bytes, 0 = none.
+    pub maxmemory: u64,
+    /// The `MAXMEMORY_POLICY` enum value (7 = noeviction).
+    pub maxmemory_policy: u8,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
     pub port: u16,
     pub bind: Vec<String>,
     /// True when the user set `bind` (protected mode cares).
@@ -841,6 +862,8 @@ pub struct Config {
     pub unixsocket: Option<String>,
     pub unixsocketperm: u32,
     pub maxclients: usize,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
     /// Idle seconds before a client is closed; 0 = never.
     pub timeout: u64,
     pub protected_mode: bool,
@@ -850,6 +873,8 @@ pub struct Config {
     pub loglevel: String,
     pub logfile: String,
     pub proto_max_bulk_len: i64,
+    /// Most members an integer-only set keeps as an intset.
+    pub set_max_intset_entries: usize,
     pub client_query_buffer_limit: u64,
     pub obuf_normal: OutputLimit,
     pub obuf_replica: OutputLimit,
@@ -879,6 +904,14 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let mut c = Config {
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            maxmemory: 0,
+            maxmemory_policy: 7,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             port: 6379,
             bind: Vec::new(),
             bind_explicit: false,
@@ -887,6 +920,8 @@ impl Default for Config {
             unixsocket: None,
             unixsocketperm: 0,
             maxclients: 10000,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             timeout: 0,
             protected_mode: true,
             requirepass: None,
@@ -895,6 +930,7 @@ impl Default for Config {
             loglevel: "notice".into(),
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
+            set_max_intset_entries: 512,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             obuf_normal: OBUF_DEFAULTS[0],
             obuf_replica: OBUF_DEFAULTS[1],

@@ -16,21 +16,7 @@ use std::time::{Duration, Instant};
 use common::{Raw, Server};
 use reddish::db::keyspace::Db;
 use reddish::db::object::{StrVal, Value};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use reddish::types::XorShift;
 
 fn val(b: &[u8]) -> Value {
     Value::Str(StrVal::from_bytes(b))
@@ -57,7 +43,7 @@ fn model_live<'a>(m: &'a mut Model, k: &[u8], now: i64) -> Option<&'a mut (Vec<u
 
 #[test]
 fn random_operations_match_a_model_under_a_fake_clock() {
-    let mut rng = Rng(0xdead_beef_cafe_f00d);
+    let mut rng = XorShift::new(0xdead_beef_cafe_f00d);
     let mut db = Db::new();
     let mut model: Model = HashMap::new();
     let mut now: i64 = 1_700_000_000_000;
@@ -430,7 +416,7 @@ fn expiry_lag_and_ping_latency_one_million_keys() {
     };
     // Deadlines spread evenly over 10 s, starting 2 s from now (PXAT).
     let mut deadlines = Vec::with_capacity(N as usize);
-    let mut rng = Rng(0x1234_5678);
+    let mut rng = XorShift::new(0x1234_5678);
     let mut w = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
     let mut rd = BufReader::new(w.try_clone().expect("clone"));
     let reader = std::thread::spawn(move || {

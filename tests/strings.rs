@@ -10,6 +10,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use common::Server;
+use reddish::types::XorShift;
 use redis::{cmd, Connection, RedisResult};
 
 fn get(c: &mut Connection, k: &str) -> Option<Vec<u8>> {
@@ -381,24 +382,9 @@ fn pipelined_writes_and_reads() {
     assert_eq!(get(&mut c, "fresh"), None, "MSETNX wrote partially");
 }
 
-/// A small deterministic generator, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// A decimal number as a client might send it: a sign, up to 20 digits,
 /// a point somewhere, sometimes an exponent.
-fn random_number(r: &mut Rng) -> String {
+fn random_number(r: &mut XorShift) -> String {
     let mut s = String::new();
     if r.below(3) == 0 {
         s.push('-');
@@ -426,7 +412,7 @@ fn incrbyfloat_matches_redis_on_random_values() {
     let redis = Server::redis(&[]);
     let ours = Server::reddish(&[]);
     let (mut a, mut b) = (redis.raw(), ours.raw());
-    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut r = XorShift::new(0x9e37_79b9_7f4a_7c15);
     let mut mismatches = Vec::new();
     let mut sums = 0;
     for i in 0..3000 {
@@ -470,9 +456,9 @@ fn ranges_and_bitfields_match_redis_on_random_inputs() {
     let redis = Server::redis(&[]);
     let ours = Server::reddish(&[]);
     let (mut a, mut b) = (redis.raw(), ours.raw());
-    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    let mut r = XorShift::new(0x2545_f491_4f6c_dd1d);
     let mut mismatches = Vec::new();
-    let int = |r: &mut Rng| -> String {
+    let int = |r: &mut XorShift| -> String {
         let v = r.below(400) as i64 - 200;
         v.to_string()
     };
@@ -557,11 +543,11 @@ fn ranges_and_bitfields_match_redis_on_random_inputs() {
                         ]),
                         1 => req.extend(["GET".into(), ty, off]),
                         2 => {
-                            let v = (r.next() as i64) >> r.below(64);
+                            let v = (r.next_u64() as i64) >> r.below(64);
                             req.extend(["SET".into(), ty, off, v.to_string()]);
                         }
                         _ => {
-                            let v = (r.next() as i64) >> r.below(64);
+                            let v = (r.next_u64() as i64) >> r.below(64);
                             req.extend(["INCRBY".into(), ty, off, v.to_string()]);
                         }
                     }

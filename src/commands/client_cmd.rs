@@ -427,8 +427,12 @@ fn parse_type(name: &[u8]) -> Result<ClientType, CmdError> {
 /// The class a client belongs to (Redis's `getClientType`). There is no
 /// replication and no pub/sub state on `Client` yet, so every client is
 /// normal; those features extend this match when they land.
-fn client_type(_c: &Client) -> ClientType {
-    ClientType::Normal
+fn client_type(c: &Client) -> ClientType {
+    if c.subs.active() {
+        ClientType::Pubsub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// Every client, the caller included, as (id, token) in creation order.
@@ -572,11 +576,15 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     }
     let _ = write!(
         out,
-        " age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd=",
+        " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd=",
         now_s - c.ctime_ms / 1000,
         now_s - c.last_interaction_ms / 1000,
         c.flag_letters(),
         c.db,
+        c.subs.channels.len(),
+        c.subs.patterns.len(),
+        c.subs.shard.len(),
+        c.multi.queue.as_ref().map_or(-1, |q| q.len() as i64),
         qbuf,
         qbuf_cap - qbuf,
         argv_mem,

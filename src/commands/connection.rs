@@ -60,6 +60,13 @@ pub static COMMANDS: &[CommandDef] = &[
 ];
 
 fn ping(ctx: &mut Ctx) -> CmdResult {
+    // RESP2 subscribed mode answers in the message frame shape.
+    if ctx.client.subs.active() && !ctx.client.reply.resp3() && ctx.args.len() <= 2 {
+        ctx.client.reply.array(2);
+        ctx.client.reply.bulk(b"pong");
+        ctx.client.reply.bulk(ctx.args.get(1));
+        return Ok(());
+    }
     match ctx.args.len() {
         1 => ctx.client.reply.raw(b"+PONG\r\n"),
         2 => ctx.client.reply.bulk(ctx.args.get(1)),
@@ -224,6 +231,9 @@ pub fn validate_client_name(name: &[u8]) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx) -> CmdResult {
+    let token = ctx.client.token;
+    crate::server::pubsub::forget_client(&mut ctx.srv.pubsub, &mut ctx.client.subs, token);
+    super::multi::discard_transaction(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.reply.resp = 2;

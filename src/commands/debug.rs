@@ -296,9 +296,27 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
             mix(digest, e.as_bytes(&mut tmp));
             true
         }),
-        Value::Hash(v) => match **v {},
-        Value::Set(v) => match **v {},
-        Value::ZSet(v) => match **v {},
+        Value::Hash(h) => {
+            h.for_each(|k, val| {
+                let mut d = [0u8; 20];
+                mix(&mut d, k);
+                mix(&mut d, val);
+                xor(digest, &d);
+            });
+        }
+        Value::Set(v) => v.for_each(|m| match m {
+            crate::types::set_value::Member::Int(n) => xor(digest, n.to_string().as_bytes()),
+            crate::types::set_value::Member::Bytes(b) => xor(digest, b),
+        }),
+        Value::ZSet(z) => {
+            let mut buf = [0u8; 40];
+            z.for_each(|m, sc| {
+                let mut ele = [0u8; 20];
+                mix(&mut ele, m);
+                mix(&mut ele, crate::util::numbers::fmt_double(sc, &mut buf));
+                xor(digest, &ele);
+            });
+        }
     }
     if has_deadline {
         xor(digest, b"!!expire!!");
@@ -592,9 +610,19 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     let serialized = match v {
         Value::Str(s) => serialized_len(s),
         Value::List(l) => list_serialized_len(l),
-        Value::Hash(v) => match **v {},
-        Value::Set(v) => match **v {},
-        Value::ZSet(v) => match **v {},
+        Value::Hash(h) => match &**h {
+            crate::types::hash_value::HashVal::Listpack(lp) => lp.bytes(),
+            _ => 0,
+        },
+        // Approximate: the RDB form (intset blob, or one string per member).
+        Value::Set(v) => match &**v {
+            crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,
+            crate::types::set_value::SetVal::Hash(h) => {
+                1 + h.iter().map(|m| m.len() + 1).sum::<usize>()
+            }
+        },
+        // Not the RDB size: an estimate until RDB lands for sorted sets.
+        Value::ZSet(z) => z.bytes(),
     };
     let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let line = format!(

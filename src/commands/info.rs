@@ -260,10 +260,23 @@ pub fn rss_bytes() -> u64 {
 }
 
 /// What the allocator reports: (bytes handed out, bytes it holds from the
-/// kernel). Until a counting global allocator exists (a later issue adds
-/// one and replaces this), glibc's own bookkeeping is the truest figure we
-/// have for Redis's `used_memory`; without glibc we fall back to RSS.
+/// kernel). Bytes handed out are the counting global allocator's exact
+/// figure (server/memory.rs); glibc's bookkeeping or RSS only stand in
+/// when it is not installed (library unit tests).
 pub fn allocator_stats() -> (u64, u64) {
+    // The counting global allocator (server/memory.rs) is exact; glibc's
+    // figures remain for what it holds from the kernel.
+    let counted = crate::server::memory::used_memory();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if counted > 0 {
+        // SAFETY: mallinfo2 only reads the allocator's own counters.
+        let m = unsafe { libc::mallinfo2() };
+        let held = (m.arena + m.hblkhd) as u64;
+        return (counted, held.max(counted));
+    }
+    if counted > 0 {
+        return (counted, counted);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallinfo2 only reads the allocator's own counters.
@@ -362,10 +375,15 @@ fn memory_section(srv: &mut Server, out: &mut String) {
     field!(out, "used_memory_functions", "0");
     field!(out, "used_memory_scripts", "0");
     field!(out, "used_memory_scripts_human", "0B");
-    // maxmemory is not configurable yet: no limit, no eviction.
-    field!(out, "maxmemory", "0");
-    field!(out, "maxmemory_human", "0B");
-    field!(out, "maxmemory_policy", "noeviction");
+    let maxmem = srv.config.maxmemory;
+    field!(out, "maxmemory", "{maxmem}");
+    field!(out, "maxmemory_human", "{}", bytes_to_human(maxmem));
+    field!(
+        out,
+        "maxmemory_policy",
+        "{}",
+        crate::db::evict::policy_name(srv.config.maxmemory_policy)
+    );
     field!(out, "allocator_frag_ratio", "{:.2}", ratio(held, used));
     field!(out, "allocator_frag_bytes", "{}", held.saturating_sub(used));
     field!(out, "allocator_rss_ratio", "{:.2}", ratio(rss, held));
@@ -505,14 +523,24 @@ fn stats_section(srv: &Server, out: &mut String) {
     );
     field!(out, "evicted_keys", "{}", s.evicted_keys);
     field!(out, "evicted_clients", "0");
-    field!(out, "total_eviction_exceeded_time", "0");
-    field!(out, "current_eviction_exceeded_time", "0");
+    field!(
+        out,
+        "total_eviction_exceeded_time",
+        "{}",
+        srv.evictor.total_exceeded_ms()
+    );
+    field!(
+        out,
+        "current_eviction_exceeded_time",
+        "{}",
+        srv.evictor.current_exceeded_ms()
+    );
     field!(out, "keyspace_hits", "{}", s.keyspace_hits);
     field!(out, "keyspace_misses", "{}", s.keyspace_misses);
+    field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
+    field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
+    field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
     for f in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -622,16 +622,18 @@ fn object_refcount(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT IDLETIME: seconds since the key was last read or written.
-/// The keyspace keeps no access clock per entry yet, so every key reports
-/// 0. Storage: once entries carry Redis's 24-bit LRU clock, answer
-/// `(now_lru - entry_lru) * resolution / 1000` here, and refuse with
-/// "An LFU maxmemory policy is selected, idle time not tracked..." when
-/// an LFU policy is configured.
+/// OBJECT IDLETIME: seconds since the key was last read or written, from
+/// the 24-bit LRU clock; refused under an LFU policy, where the field
+/// holds the LFU counter instead.
 fn object_idletime(ctx: &mut Ctx) -> CmdResult {
     if object_lookup(ctx).is_none() {
         ctx.client.reply.null();
         return Ok(());
+    }
+    if crate::db::evict::is_lfu(ctx.srv.config.maxmemory_policy) {
+        return Err(CmdError::new(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
     }
     let now = ctx.srv.now_ms;
     let idle = ctx.srv.dbs[ctx.client.db]
@@ -641,12 +643,21 @@ fn object_idletime(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// OBJECT FREQ: the LFU counter, meaningful only under an LFU eviction
-/// policy. There is no `maxmemory-policy` setting yet, which means
-/// Redis's default `noeviction`, so the answer is Redis's refusal.
+/// OBJECT FREQ: the LFU counter after decay (Redis's `LFUDecrAndReturn`),
+/// only under an LFU eviction policy.
 fn object_freq(ctx: &mut Ctx) -> CmdResult {
     if object_lookup(ctx).is_none() {
         ctx.client.reply.null();
+        return Ok(());
+    }
+    if crate::db::evict::is_lfu(ctx.srv.config.maxmemory_policy) {
+        let now = ctx.srv.now_ms;
+        let f = ctx.srv.dbs[ctx.client.db]
+            .lru_field(ctx.args.get(2))
+            .unwrap_or(0);
+        ctx.client
+            .reply
+            .int(crate::db::evict::lfu_decr_and_return(f, now) as i64);
         return Ok(());
     }
     Err(CmdError::new(

@@ -15,12 +15,18 @@ pub mod config_cmd;
 pub mod connection;
 pub mod debug;
 pub mod expire;
+pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod memory_cmd;
+pub mod multi;
+pub mod pubsub;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 use std::borrow::Cow;
 
@@ -99,6 +105,8 @@ pub mod err {
     pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
     pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
     pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const OOM: CmdError =
+        CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
     pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
 
     /// `ERR unknown subcommand 'x'. Try NAME HELP.`
@@ -132,11 +140,44 @@ impl Ctx<'_> {
     pub fn db(&mut self) -> &mut crate::db::keyspace::Db {
         &mut self.srv.dbs[self.client.db]
     }
+
+    /// A write changed `key` in the client's database: Redis's
+    /// `signalModifiedKey` (WATCH invalidation) followed by
+    /// `notifyKeyspaceEvent(class, event, key, db)`. Call it where Redis
+    /// calls both, with Redis's event name (`b"set"`, `b"lpush"`...) and
+    /// class (`crate::server::notify::STRING`, `GENERIC`, `LIST`...).
+    #[inline]
+    pub fn changed(&mut self, class: u32, event: &[u8], key: &[u8]) {
+        let db = self.client.db;
+        self.modified(db, key);
+        self.notify(class, event, key, db);
+    }
+
+    /// Redis's `signalModifiedKey` alone: clients watching `key` in `db`
+    /// will see their EXEC fail.
+    #[inline]
+    pub fn modified(&mut self, db: usize, key: &[u8]) {
+        if !self.srv.watches.keys.is_empty() {
+            multi::touch_key(self.srv, self.client, db, key);
+        }
+    }
+
+    /// Redis's `notifyKeyspaceEvent` alone (events with no modification,
+    /// such as `del` of an emptied collection after its own event, or
+    /// `rename_from`/`rename_to` pairs). Costs one branch when
+    /// notifications are off.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &[u8], key: &[u8], db: usize) {
+        if self.srv.config.notify_keyspace_events & class != 0 {
+            crate::server::notify::notify(self.srv, Some(self.client), class, event, key, db);
+        }
+    }
 }
 
 /// Runs one command for `client`, writing its reply.
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
-    srv.update_time();
+    let start = std::time::Instant::now();
+    srv.update_time_at(start);
     client.commands_processed += 1;
     // CLIENT REPLY SKIP silences whatever comes next, rejected commands too.
     if client.flags.reply_skip_next {
@@ -206,7 +247,77 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         reject(srv, client, Some(stat_idx), debug::NOT_ALLOWED);
         return;
     }
-    let start = std::time::Instant::now();
+    // Redis's processCommand: evict before every command when a limit is
+    // set; refuse a denyoom command if nothing could be freed.
+    crate::db::evict::sync_config(&srv.config, srv.now_ms);
+    crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
+    if srv.config.maxmemory > 0 && !client.multi.in_exec {
+        let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
+        multi::drain_expired(srv, Some(client));
+        // Queuing inside MULTI also takes memory, so everything but the
+        // commands that end or shape the transaction is refused then.
+        let queuing = client.multi.queue.is_some()
+            && !matches!(
+                def.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            );
+        if oom
+            && (def.flags & flags::DENYOOM != 0
+                || queuing
+                || (def.name == "exec" && client.multi.has_denyoom))
+        {
+            reject(srv, client, Some(stat_idx), err::OOM);
+            return;
+        }
+    }
+    // RESP2 subscribed mode: the connection carries messages, so only
+    // commands that manage subscriptions (and PING/QUIT/RESET) may run.
+    if client.subs.active() && client.reply.resp == 2 {
+        let n = def.name;
+        let allowed = matches!(
+            n,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        ) && stat_idx == idx;
+        if !allowed {
+            let full = srv.table.fullname(stat_idx);
+            let e = CmdError::owned(format!(
+                "ERR Can't execute '{full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ));
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
+    }
+    if client.multi.queue.is_some() {
+        if def.flags & flags::NO_MULTI != 0 {
+            let e = CmdError::new("ERR Command not allowed inside a transaction");
+            reject(srv, client, Some(stat_idx), e);
+            return;
+        }
+        if !multi::runs_in_multi(def.name) || stat_idx != idx {
+            if def.flags & flags::WRITE != 0 {
+                client.multi.has_write = true;
+            }
+            if def.flags & flags::DENYOOM != 0 {
+                client.multi.has_denyoom = true;
+            }
+            let argv = args.iter().map(|a| a.to_vec()).collect();
+            if let Some(q) = client.multi.queue.as_mut() {
+                q.push(argv);
+            }
+            client.reply.queued();
+            client.reply.muted = client.flags.reply_off;
+            return;
+        }
+    }
+    let flushed = multi::before_flush(srv, client, def);
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -215,6 +326,13 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     let st = srv.table.stat_mut(stat_idx);
     st.calls += 1;
     st.usec += usec;
+    multi::drain_expired(srv, Some(client));
+    if result.is_ok() && def.flags & flags::WRITE != 0 {
+        multi::signal_write(srv, client, def, args);
+        if !flushed.is_empty() {
+            multi::after_flush(srv, client, flushed);
+        }
+    }
     if let Err(e) = result {
         srv.table.stat_mut(stat_idx).failed_calls += 1;
         srv.stats.count_error(e.0.as_bytes());
@@ -223,10 +341,30 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // CLIENT REPLY SKIP muted this one reply only; OFF/ON set the lasting state.
     client.reply.muted = client.flags.reply_off;
     srv.stats.total_commands_processed += 1;
+    // As Redis's call(): the peak follows every command, not only INFO.
+    let used = crate::server::memory::used_memory();
+    if used > srv.stats.peak_memory {
+        srv.stats.peak_memory = used;
+    }
 }
 
 /// Answers an error for a command that was not run (Redis's `rejectCommand`).
 fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError) {
+    // Inside MULTI a refused command dooms the transaction (EXECABORT).
+    if client.multi.queue.is_some() {
+        client.multi.aborted = true;
+    }
+    // A refused EXEC ends any transaction (Redis's execCommandAbort), even
+    // outside MULTI.
+    if idx.is_some_and(|i| srv.table.def(i).name == "exec") {
+        multi::discard_transaction(srv, client);
+        let msg = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+        let full = format!("EXECABORT Transaction discarded because of: {msg}");
+        srv.stats.count_error(full.as_bytes());
+        client.reply.error(full.as_bytes());
+        client.reply.muted = client.flags.reply_off;
+        return;
+    }
     if let Some(i) = idx {
         srv.table.stat_mut(i).rejected_calls += 1;
     }

@@ -890,7 +890,7 @@ fn lcs(ctx: &mut Ctx) -> CmdResult {
 /// x86-64 Linux, what Redis's INCRBYFLOAT computes in): a sign, a 64-bit
 /// mantissa with an explicit top bit, a binary exponent. Only what
 /// INCRBYFLOAT needs: `strtold`-style parsing, addition, and `%.17Lf`.
-mod ext {
+pub(crate) mod ext {
     /// Largest exponent of the top mantissa bit (LDBL_MAX_EXP - 1).
     const MAX_TOP_EXP: i64 = 16383;
     /// Below this the value is zero even as a subnormal (LDBL_TRUE_MIN is 2^-16445).

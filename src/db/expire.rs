@@ -75,6 +75,12 @@ pub fn active_expire_cycle(srv: &mut Server, kind: Cycle) {
     if !srv.active_expire_enabled {
         return;
     }
+    active_expire_run(srv, kind);
+    // Removed keys invalidate WATCH (the Db only lists them).
+    crate::commands::multi::drain_expired(srv, None);
+}
+
+fn active_expire_run(srv: &mut Server, kind: Cycle) {
     let effort = srv.config.active_expire_effort.clamp(1, 10) - 1;
     let now = srv.now_ms;
     for db in &mut srv.dbs {

@@ -74,6 +74,14 @@ pub struct Db {
     clock: u32,
     /// Keys deleted because their deadline passed (INFO expired_keys).
     pub expired_keys: u64,
+    /// Keys removed by lazy or active expiry since the server last drained
+    /// this list (`commands::multi::drain_expired`): the Db knows nothing of
+    /// clients, so WATCH invalidation (and later `expired` notifications)
+    /// happen server side.
+    pub expired_log: Vec<Vec<u8>>,
+    /// Keys removed by memory eviction, drained the same way (`evicted`
+    /// notifications, WATCH invalidation).
+    pub evicted_log: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -120,6 +128,7 @@ impl Db {
             Some(e) if e.deadline().is_some_and(|at| at <= now) => {
                 e.remove();
                 self.expired_keys += 1;
+                self.expired_log.push(key.to_vec());
                 true
             }
             _ => false,
@@ -139,9 +148,13 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
-        e.set_lru(clock);
+        if !super::evict::no_touch() {
+            let field = super::evict::touch(e.lru(), now);
+            e.set_lru(field);
+        }
         Some(e.into_value_mut())
     }
 
@@ -152,6 +165,7 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
         Some(e.into_value())
@@ -167,6 +181,11 @@ impl Db {
         } else {
             clock + (LRU_MASK - lru)
         } as u64)
+    }
+
+    /// The raw 24-bit LRU/LFU field of `key` (OBJECT FREQ, eviction).
+    pub fn lru_field(&mut self, key: &[u8]) -> Option<u32> {
+        Some(self.dict.find_mut(key)?.lru())
     }
 
     /// Milliseconds since the key was last used (OBJECT IDLETIME × 1000),
@@ -189,15 +208,21 @@ impl Db {
 
     fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
         let h = hash_key(key);
+        let lfu = super::evict::lfu_mode();
         let lru = now.map_or(self.clock, lru_clock);
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
             *e.value_mut() = val;
             if !keep_ttl {
                 e.set_deadline(None);
             }
-            e.set_lru(lru);
+            // Under LFU an overwritten key keeps its counter (Redis's
+            // dbSetValue); the caller's lookup already counted the access.
+            if !lfu {
+                e.set_lru(lru);
+            }
             return;
         }
+        let lru = if lfu { super::evict::lfu_init() } else { lru };
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
@@ -222,6 +247,7 @@ impl Db {
         if e.deadline().is_some_and(|at| at <= now) {
             e.remove();
             self.expired_keys += 1;
+            self.expired_log.push(key.to_vec());
             return None;
         }
         Some(e.remove())
@@ -354,6 +380,7 @@ impl Db {
             if e.deadline().is_some_and(|at| at <= now) {
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
+                    self.expired_log.push(key.clone());
                 }
                 continue;
             }
@@ -443,6 +470,7 @@ impl Db {
             };
             run.checked += 1;
             let mut reschedule: Option<i64> = None;
+            let log = &mut self.expired_log;
             let n = self.dict.remove_in_bucket(
                 h,
                 |e| match e.deadline() {
@@ -457,7 +485,10 @@ impl Db {
                     }
                     None => false,
                 },
-                |_, v, _| drop(v),
+                |k, v, _| {
+                    log.push(k.to_vec());
+                    drop(v)
+                },
             );
             if let Some(at) = reschedule {
                 self.wheel.insert(wheel_time(at), h);

@@ -1,6 +1,7 @@
 //! The data: databases, values, expiry (Redis's `db.c`, `object.c`, `expire.c`).
 
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod keyspace;
 pub mod object;

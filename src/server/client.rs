@@ -131,6 +131,10 @@ pub struct Client {
     pub net_in: u64,
     pub net_out: u64,
     pub commands_processed: u64,
+    /// Pub/Sub subscriptions (subscribed mode when any).
+    pub subs: crate::server::pubsub::ClientSubs,
+    /// MULTI queue and WATCHed keys.
+    pub multi: crate::server::watch::MultiState,
 }
 
 /// What a read from the socket produced.
@@ -183,6 +187,8 @@ impl Client {
             net_in: 0,
             net_out: 0,
             commands_processed: 0,
+            subs: Default::default(),
+            multi: Default::default(),
         }
     }
 
@@ -288,6 +294,12 @@ impl Client {
     pub fn flag_letters(&self) -> String {
         // Redis 7.0's order: ... x b t R B d c u A U r e (T in 7.2).
         let mut s = String::new();
+        if self.subs.active() {
+            s.push('P');
+        }
+        if self.multi.queue.is_some() {
+            s.push('x');
+        }
         if self.flags.close_after_reply {
             s.push('c');
         }

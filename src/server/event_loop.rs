@@ -462,14 +462,17 @@ fn before_sleep(srv: &mut Server) {
 /// replies pass the hard limit, or stay over the soft limit for the soft
 /// seconds, is disconnected rather than allowed to eat memory.
 fn check_output_limits(srv: &mut Server) {
-    let lim = srv.config.obuf_normal;
-    if lim.hard == 0 && lim.soft == 0 {
-        return;
-    }
+    let normal = srv.config.obuf_normal;
+    let pubsub = srv.config.obuf_pubsub;
     let now = srv.now_ms;
     let mut over = Vec::new();
     for (t, slot) in srv.clients.iter_mut() {
         let Some(c) = slot else { continue };
+        // Subscribed clients are the pubsub class (Redis's getClientType).
+        let lim = if c.subs.active() { pubsub } else { normal };
+        if lim.hard == 0 && lim.soft == 0 {
+            continue;
+        }
         let pending = c.reply.pending() as u64;
         if pending == 0 {
             c.obuf_soft_since_ms = 0;
@@ -504,6 +507,10 @@ pub fn free_client(srv: &mut Server, t: usize) {
         if let Some(Some(mut c)) = srv.clients.try_remove(t) {
             super::blocking::unblock_client(srv, &mut c);
             let _ = srv.registry.deregister(c.conn.source());
+            crate::server::pubsub::forget_client(&mut srv.pubsub, &mut c.subs, t);
+            for (db, key) in std::mem::take(&mut c.multi.watched) {
+                srv.watches.remove(db, &key, t);
+            }
         }
     }
 }

@@ -10,8 +10,12 @@ pub mod client;
 pub mod cron;
 pub mod event_loop;
 pub mod listener;
+pub mod memory;
+pub mod notify;
+pub mod pubsub;
 pub mod stats;
 pub mod timer;
+pub mod watch;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -48,12 +52,19 @@ pub struct Server {
     /// whose command is running is `None` for the duration (see `commands`).
     pub clients: Slab<Option<Box<Client>>>,
     pub stats: Stats,
+    /// Eviction pool and over-limit timing (db/evict.rs).
+    pub evictor: crate::db::evict::Evictor,
     pub table: CommandTable,
     pub registry: mio::Registry,
     /// Wall clock of the current loop iteration, in unix ms and µs: commands
     /// see one stable "now", as Redis's cached `mstime`.
     pub now_ms: i64,
     pub now_us: i64,
+    /// Wall clock and monotonic clock read together at the last sync (every
+    /// loop iteration); commands derive "now" from the monotonic clock
+    /// alone, which they read anyway to time themselves: one clock read per
+    /// command instead of two.
+    clock_sync: (Instant, i64),
     pub start: Instant,
     pub start_unix_ms: i64,
     pub next_client_id: u64,
@@ -80,6 +91,10 @@ pub struct Server {
     /// Active expiry bookkeeping between cycles (`db::expire`).
     pub expire: crate::db::expire::ExpireState,
     pub executable: String,
+    /// Channel, pattern and shard-channel subscribers.
+    pub pubsub: pubsub::PubSub,
+    /// WATCHed keys.
+    pub watches: watch::Watches,
 }
 
 pub fn unix_ms() -> i64 {
@@ -104,10 +119,12 @@ impl Server {
             dbs,
             clients: Slab::with_capacity(1024),
             stats: Stats::at_start(),
+            evictor: Default::default(),
             table: CommandTable::new(),
             registry,
             now_ms: now_us / 1000,
             now_us,
+            clock_sync: (Instant::now(), now_us),
             start: Instant::now(),
             start_unix_ms: now_us / 1000,
             next_client_id: 1,
@@ -126,6 +143,8 @@ impl Server {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            pubsub: pubsub::PubSub::default(),
+            watches: watch::Watches::default(),
             config,
         }
     }
@@ -135,6 +154,17 @@ impl Server {
     pub fn update_time(&mut self) {
         self.now_us = unix_us();
         self.now_ms = self.now_us / 1000;
+        self.clock_sync = (Instant::now(), self.now_us);
+    }
+
+    /// Sets "now" from a monotonic reading taken by the caller (the
+    /// command's start time), relative to the last wall-clock sync.
+    #[inline]
+    pub fn update_time_at(&mut self, at: Instant) {
+        let us =
+            self.clock_sync.1 + at.saturating_duration_since(self.clock_sync.0).as_micros() as i64;
+        self.now_us = us;
+        self.now_ms = us / 1000;
     }
 
     /// Seconds since start.

@@ -262,20 +262,11 @@ impl<T> Wheel<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::types::XorShift;
 
     #[test]
     fn fires_everything_at_or_after_its_deadline_never_before() {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
         let mut w = Wheel::new();
         let start = 1_700_000_000_000u64;
         w.poll(start);
@@ -283,7 +274,7 @@ mod tests {
         for i in 0..20_000u64 {
             // Deadlines from 0 ms to ~3 days ahead, hitting every level.
             let span = [10, 100, 5_000, 300_000, 20_000_000, 300_000_000][i as usize % 6];
-            let when = start + rng.next() % span;
+            let when = start + rng.next_u64() % span;
             w.insert(when, i);
             all.push(when);
         }

@@ -14,10 +14,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
-    // Bind port 0, take what the kernel gave, release it. Good enough when
-    // each test starts its own server right after.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 0");
-    l.local_addr().expect("local addr").port()
+    // Ports below the kernel's ephemeral range (32768+), handed out from a
+    // per-process counter: a port the kernel gives to `bind(0)` or to an
+    // outgoing connection can never be one we are about to start a server
+    // on, and two tests of one binary never pick the same one. The offset
+    // by pid keeps test binaries run side by side apart.
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = (std::process::id() % 97) * 120;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20000 + ((base + n) % 12000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub struct Server {
