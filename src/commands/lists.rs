@@ -6,14 +6,21 @@
 //! because that order decides which error a malformed call gets. A list
 //! that loses its last element is deleted at once: empty lists never exist.
 //!
-//! Not yet here: the blocking variants (BLPOP, BRPOP, BLMOVE, BLMPOP,
-//! BRPOPLPUSH) and the blocked-client machinery they need.
+//! The blocking variants (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) serve
+//! at once when a key holds data and otherwise park the client through
+//! `server::blocking`, with [`serve_blocked`] as their serve function.
+//!
+//! Every write reports Redis's keyspace events (`Ctx::changed`, the
+//! `notifyKeyspaceEvent` calls of `t_list.c`): `lpush`/`rpush`,
+//! `lpop`/`rpop`, `linsert`, `lset`, `lrem`, `ltrim`, and `del` when a
+//! list loses its last element.
 
 use super::keys::count_read;
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
-use crate::server::blocking::Blocked;
+use crate::server::blocking::{self, BType};
+use crate::server::notify::{GENERIC, LIST};
 use crate::server::Server;
 use crate::types::list_value::ListVal;
 use crate::util::numbers::parse_i64;
@@ -150,14 +157,40 @@ fn list_read<'a>(
     }
 }
 
-/// Deletes `key` if its list became empty.
+/// Deletes `key` if its list became empty, with Redis's `del` event.
 fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
     if let Some(Value::List(l)) = ctx.srv.dbs[db].peek(key, now) {
         if l.is_empty() {
             ctx.srv.dbs[db].remove(key, now);
+            ctx.notify(GENERIC, b"del", key, db);
         }
+    }
+}
+
+/// Redis's `listElementsRemoved`: the pop event, `del` if the list
+/// emptied, and the WATCH signal.
+fn elements_removed(ctx: &mut Ctx, key: &[u8], head: bool) {
+    let db = ctx.client.db;
+    ctx.notify(LIST, pop_event(head), key, db);
+    drop_if_empty(ctx, key);
+    ctx.modified(db, key);
+}
+
+fn pop_event(head: bool) -> &'static [u8] {
+    if head {
+        b"lpop"
+    } else {
+        b"rpop"
+    }
+}
+
+fn push_event(head: bool) -> &'static [u8] {
+    if head {
+        b"lpush"
+    } else {
+        b"rpush"
     }
 }
 
@@ -194,7 +227,7 @@ fn push_generic(ctx: &mut Ctx, head: bool, only_existing: bool) -> CmdResult {
         }
     };
     if len > 0 {
-        ctx.srv.blocking.signal(ctx.client.db, key);
+        ctx.changed(LIST, push_event(head), key);
     }
     ctx.client.reply.int(len as i64);
     Ok(())
@@ -248,6 +281,10 @@ fn pop_generic(ctx: &mut Ctx, head: bool) -> CmdResult {
                 ctx.client.reply.bulk(&item.into_bytes());
             }
         }
+        Some(0) => {
+            ctx.client.reply.empty_array();
+            return Ok(());
+        }
         Some(n) => {
             let n = n.min(l.len());
             ctx.client.reply.array(n);
@@ -263,7 +300,7 @@ fn pop_generic(ctx: &mut Ctx, head: bool) -> CmdResult {
             }
         }
     }
-    drop_if_empty(ctx, key);
+    elements_removed(ctx, key, head);
     Ok(())
 }
 
@@ -442,6 +479,7 @@ fn lset(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::new("ERR index out of range"));
     }
     ctx.client.reply.ok();
+    ctx.changed(LIST, b"lset", key);
     Ok(())
 }
 
@@ -468,6 +506,9 @@ fn linsert(ctx: &mut Ctx) -> CmdResult {
         }
         None => -1,
     };
+    if n > 0 {
+        ctx.changed(LIST, b"linsert", key);
+    }
     ctx.client.reply.int(n);
     Ok(())
 }
@@ -481,8 +522,15 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let n = l.ql.remove_matching(val, count);
+    let db = ctx.client.db;
+    if n > 0 {
+        ctx.notify(LIST, b"lrem", key, db);
+    }
     drop_if_empty(ctx, key);
     ctx.client.reply.int(n as i64);
+    if n > 0 {
+        ctx.modified(db, key);
+    }
     Ok(())
 }
 
@@ -516,7 +564,10 @@ fn ltrim(ctx: &mut Ctx) -> CmdResult {
     if rtrim > 0 {
         l.ql.delete_range(-(rtrim as isize), rtrim as usize);
     }
+    let db = ctx.client.db;
+    ctx.notify(LIST, b"ltrim", key, db);
     drop_if_empty(ctx, key);
+    ctx.modified(db, key);
     ctx.client.reply.ok();
     Ok(())
 }
@@ -575,9 +626,10 @@ fn move_generic(
         let db = ctx.client.db;
         ctx.srv.dbs[db].insert(dst, Value::List(Box::new(d)), false);
     }
-    drop_if_empty(ctx, src);
-    ctx.srv.blocking.signal(ctx.client.db, dst);
+    // Redis's order: the push is reported first (lmoveHandlePush).
+    ctx.changed(LIST, push_event(to_head), dst);
     ctx.client.reply.bulk(&v);
+    elements_removed(ctx, src, from_head);
     Ok(())
 }
 
@@ -630,118 +682,173 @@ fn lmpop_parse(ctx: &Ctx, at: usize) -> Result<(usize, usize, bool, usize), CmdE
 }
 
 /// Pops from the first non-empty list; false if all were empty.
-fn lmpop_serve(ctx: &mut Ctx, (first, end, head, count): (usize, usize, bool, usize)) -> Result<bool, CmdError> {
+fn lmpop_serve(
+    ctx: &mut Ctx,
+    (first, end, head, count): (usize, usize, bool, usize),
+) -> Result<bool, CmdError> {
     for k in first..end {
         let key = ctx.args.get(k);
-        let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
-            continue;
-        };
-        let n = count.min(l.len());
-        let r = &mut ctx.client.reply;
-        r.array(2);
-        r.bulk(key);
-        r.array(n);
-        for _ in 0..n {
-            if let Some(it) = if head { l.ql.pop_front() } else { l.ql.pop_back() } {
-                r.bulk(&it.into_bytes());
-            }
+        if list_mut(ctx.srv, ctx.client.db, key)?.is_some() {
+            pop_range_reply(ctx, key, head, count);
+            return Ok(true);
         }
-        drop_if_empty(ctx, key);
-        return Ok(true);
     }
     Ok(false)
 }
 
-// ---- blocking variants -----------------------------------------------------
-
-/// Redis's `getTimeoutFromObjectOrReply` (seconds, fractional): the
-/// absolute deadline in ms, 0 for "forever".
-fn parse_timeout(ctx: &Ctx, arg: &[u8]) -> Result<i64, CmdError> {
-    let t: f64 = std::str::from_utf8(arg)
-        .ok()
-        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
-        .and_then(|s| s.parse().ok())
-        .filter(|t: &f64| t.is_finite())
-        .ok_or(CmdError::new("ERR timeout is not a float or out of range"))?;
-    if t < 0.0 {
-        return Err(CmdError::new("ERR timeout is negative"));
-    }
-    let ms = (t * 1000.0) as i64;
-    Ok(if ms > 0 { ctx.srv.now_ms.saturating_add(ms) } else { 0 })
-}
-
-/// Parks the client on `keys` (or, where blocking is denied, answers as a
-/// timeout would).
-fn park(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline_ms: i64) {
-    if ctx.client.flags.deny_blocking {
-        ctx.client.reply.null_array();
+/// Redis's `listPopRangeAndReplyWithKey`: `[key, [elements...]]`.
+fn pop_range_reply(ctx: &mut Ctx, key: &[u8], head: bool, count: usize) {
+    let Ok(Some(l)) = list_mut(ctx.srv, ctx.client.db, key) else {
         return;
-    }
-    let db = ctx.client.db;
-    ctx.srv.blocking.block(ctx.client.token, db, &keys);
-    ctx.client.blocked = Some(Box::new(Blocked {
-        db,
-        keys,
-        deadline_ms,
-        argv: ctx.args.iter().map(|a| a.to_vec()).collect(),
-    }));
-}
-
-fn bpop_generic(ctx: &mut Ctx, head: bool) -> CmdResult {
-    let last = ctx.args.len() - 1;
-    let deadline = parse_timeout(ctx, ctx.args.get(last))?;
-    for k in 1..last {
-        let key = ctx.args.get(k);
-        let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
-            continue;
+    };
+    let n = count.min(l.len());
+    let r = &mut ctx.client.reply;
+    r.array(2);
+    r.bulk(key);
+    r.array(n);
+    for _ in 0..n {
+        let it = if head {
+            l.ql.pop_front()
+        } else {
+            l.ql.pop_back()
         };
-        if let Some(it) = if head { l.ql.pop_front() } else { l.ql.pop_back() } {
-            let r = &mut ctx.client.reply;
-            r.array(2);
-            r.bulk(key);
+        if let Some(it) = it {
             r.bulk(&it.into_bytes());
-            drop_if_empty(ctx, key);
-            return Ok(());
         }
     }
-    let keys = (1..last).map(|k| ctx.args.get(k).to_vec()).collect();
-    park(ctx, keys, deadline);
+    elements_removed(ctx, key, head);
+}
+
+// ---- blocking variants -----------------------------------------------------
+
+/// Pops one element for BLPOP/BRPOP: `[key, element]`.
+fn pop_one_reply(ctx: &mut Ctx, key: &[u8], head: bool) {
+    let Ok(Some(l)) = list_mut(ctx.srv, ctx.client.db, key) else {
+        return;
+    };
+    let it = if head {
+        l.ql.pop_front()
+    } else {
+        l.ql.pop_back()
+    };
+    let Some(it) = it else { return };
+    let r = &mut ctx.client.reply;
+    r.array(2);
+    r.bulk(key);
+    r.bulk(&it.into_bytes());
+    elements_removed(ctx, key, head);
+}
+
+/// Redis's `blockingPopGenericCommand`: the keys are `first..end`; serve
+/// from the first non-empty list, else block (or answer the null array
+/// inside MULTI).
+fn bpop_generic(
+    ctx: &mut Ctx,
+    first: usize,
+    end: usize,
+    head: bool,
+    count: Option<usize>,
+    deadline: i64,
+) -> CmdResult {
+    for k in first..end {
+        let key = ctx.args.get(k);
+        if list_mut(ctx.srv, ctx.client.db, key)?.is_none() {
+            continue;
+        }
+        match count {
+            Some(n) => pop_range_reply(ctx, key, head, n),
+            None => pop_one_reply(ctx, key, head),
+        }
+        return Ok(());
+    }
+    if blocking::denied(ctx) {
+        ctx.client.reply.null_array();
+        return Ok(());
+    }
+    let keys = (first..end).map(|k| ctx.args.get(k).to_vec()).collect();
+    blocking::park(ctx, keys, deadline, BType::List, serve_blocked);
     Ok(())
 }
 
 fn blpop(ctx: &mut Ctx) -> CmdResult {
-    bpop_generic(ctx, true)
-}
-fn brpop(ctx: &mut Ctx) -> CmdResult {
-    bpop_generic(ctx, false)
+    let last = ctx.args.len() - 1;
+    let deadline = blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bpop_generic(ctx, 1, last, true, None, deadline)
 }
 
-fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, timeout_arg: usize) -> CmdResult {
-    let deadline = parse_timeout(ctx, ctx.args.get(timeout_arg))?;
+fn brpop(ctx: &mut Ctx) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bpop_generic(ctx, 1, last, false, None, deadline)
+}
+
+fn blmpop(ctx: &mut Ctx) -> CmdResult {
+    let (first, end, head, count) = lmpop_parse(ctx, 2)?;
+    let deadline = blocking::parse_timeout(ctx.args.get(1), ctx.srv.now_ms)?;
+    bpop_generic(ctx, first, end, head, Some(count), deadline)
+}
+
+/// Redis's `blmoveGenericCommand`: only the source is checked before
+/// blocking; a wrong-typed destination is reported when served.
+fn bmove_generic(ctx: &mut Ctx, from: bool, to: bool, deadline: i64) -> CmdResult {
     let src = ctx.args.get(1);
     if list_mut(ctx.srv, ctx.client.db, src)?.is_some() {
         return move_generic(ctx, src, ctx.args.get(2), from, to);
     }
-    park(ctx, vec![src.to_vec()], deadline);
+    if blocking::denied(ctx) {
+        ctx.client.reply.null();
+        return Ok(());
+    }
+    blocking::park(
+        ctx,
+        vec![src.to_vec()],
+        deadline,
+        BType::List,
+        serve_blocked,
+    );
     Ok(())
 }
 
 fn blmove(ctx: &mut Ctx) -> CmdResult {
     let from = parse_side(ctx.args.get(3))?;
     let to = parse_side(ctx.args.get(4))?;
-    bmove_generic(ctx, from, to, 5)
+    let deadline = blocking::parse_timeout(ctx.args.get(5), ctx.srv.now_ms)?;
+    bmove_generic(ctx, from, to, deadline)
 }
 
 fn brpoplpush(ctx: &mut Ctx) -> CmdResult {
-    bmove_generic(ctx, false, true, 3)
+    let deadline = blocking::parse_timeout(ctx.args.get(3), ctx.srv.now_ms)?;
+    bmove_generic(ctx, false, true, deadline)
 }
 
-fn blmpop(ctx: &mut Ctx) -> CmdResult {
-    let deadline = parse_timeout(ctx, ctx.args.get(1))?;
-    let spec = lmpop_parse(ctx, 2)?;
-    if !lmpop_serve(ctx, spec)? {
-        let keys = (spec.0..spec.1).map(|k| ctx.args.get(k).to_vec()).collect();
-        park(ctx, keys, deadline);
+/// The serve function of every blocking list command (Redis's
+/// `serveClientBlockedOnList`): `ctx.args` are the parked command's
+/// arguments, `key` the list that became ready. Always answers.
+pub fn serve_blocked(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let name = ctx.args.get(0);
+    if name.eq_ignore_ascii_case(b"blmove") || name.eq_ignore_ascii_case(b"brpoplpush") {
+        let (from, to) = if name.eq_ignore_ascii_case(b"blmove") {
+            (
+                parse_side(ctx.args.get(3)).unwrap_or(true),
+                parse_side(ctx.args.get(4)).unwrap_or(true),
+            )
+        } else {
+            (false, true)
+        };
+        let dst = ctx.args.get(2);
+        // A destination of the wrong type answers WRONGTYPE; nothing moves.
+        if let Err(e) = move_generic(ctx, key, dst, from, to) {
+            ctx.srv.stats.count_error(e.0.as_bytes());
+            ctx.client.reply.error(e.0.as_bytes());
+        }
+    } else if name.eq_ignore_ascii_case(b"blmpop") {
+        let (head, count) = match lmpop_parse(ctx, 2) {
+            Ok((_, _, head, count)) => (head, count),
+            Err(_) => (true, 1),
+        };
+        pop_range_reply(ctx, key, head, count);
+    } else {
+        pop_one_reply(ctx, key, name.eq_ignore_ascii_case(b"blpop"));
     }
-    Ok(())
+    true
 }

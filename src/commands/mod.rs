@@ -323,9 +323,13 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         (def.handler)(&mut ctx)
     };
     let usec = start.elapsed().as_micros() as u64;
-    let st = srv.table.stat_mut(stat_idx);
-    st.calls += 1;
-    st.usec += usec;
+    // A command that parked its client is counted when it ends
+    // (server::blocking), as Redis's updateStatsOnUnblock.
+    if client.blocked.is_none() {
+        let st = srv.table.stat_mut(stat_idx);
+        st.calls += 1;
+        st.usec += usec;
+    }
     multi::drain_expired(srv, Some(client));
     if result.is_ok() && def.flags & flags::WRITE != 0 {
         multi::signal_write(srv, client, def, args);

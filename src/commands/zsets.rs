@@ -41,6 +41,10 @@ pub static COMMANDS: &[CommandDef] = &[
     z("zremrangebylex", 4, WRITE, zremrangebylex).acl("write sortedset slow").since("2.8.9").summary("Remove all members in a sorted set between the given lexicographical range"),
     z("zpopmin", -2, WRITE | FAST, zpopmin).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with the lowest scores in a sorted set"),
     z("zpopmax", -2, WRITE | FAST, zpopmax).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with scores in a sorted set"),
+    // Blocking pops (serve function `bzpop_serve`, server/blocking.rs).
+    z("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, bzpopmin).keys(1, -2, 1).acl("write sortedset fast blocking").since("5.0.0").summary("Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
+    z("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, bzpopmax).keys(1, -2, 1).acl("write sortedset fast blocking").since("5.0.0").summary("Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
+    CommandDef::new("bzmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, bzmpop).group("sorted-set").acl("write sortedset slow blocking").since("7.0.0").summary("Remove and return members with scores in a sorted set or block until one is available"),
     CommandDef::new("zunion", -3, READONLY | MOVABLE_KEYS, zunion).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Add multiple sorted sets"),
     CommandDef::new("zinter", -3, READONLY | MOVABLE_KEYS, zinter).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Intersect multiple sorted sets"),
     CommandDef::new("zdiff", -3, READONLY | MOVABLE_KEYS, zdiff).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Subtract multiple sorted sets"),
@@ -1227,4 +1231,141 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         r.bulk(crate::util::numbers::fmt_double(*s, &mut buf));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP (`blockingGenericZpopCommand`): serve at once
+// from the first non-empty key, else park (server/blocking.rs) with
+// `bzpop_serve`, which pops from the key that became ready.
+
+/// Pops from the zset at `key` and answers with the key: `[key, member,
+/// score]` for BZPOPMIN/BZPOPMAX (`count` None), `[key, [[member,
+/// score]...]]` for BZMPOP. Events `zpopmin`/`zpopmax`, then `del`.
+fn bzpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    let r = &mut ctx.client.reply;
+    let Some(Value::ZSet(z)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
+        return;
+    };
+    let c = count.unwrap_or(1).min(z.len());
+    if c == 0 {
+        return;
+    }
+    let (a, b) = if max {
+        (z.len() - c, z.len() - 1)
+    } else {
+        (0, c - 1)
+    };
+    r.array(if count.is_some() { 2 } else { 3 });
+    r.bulk(key);
+    if count.is_some() {
+        r.array(c);
+    }
+    z.walk(a, b, max, |m, s| {
+        if count.is_some() {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(s);
+    });
+    z.delete_ranks(a, b);
+    let emptied = z.is_empty();
+    let ev: &[u8] = if max { b"zpopmax" } else { b"zpopmin" };
+    ctx.changed(crate::server::notify::ZSET, ev, key);
+    if emptied {
+        ctx.srv.dbs[db].remove(key, now);
+        ctx.notify(crate::server::notify::GENERIC, b"del", key, db);
+    }
+}
+
+/// Serves from the first non-empty key of `first..end` or parks.
+fn bzpop_generic(
+    ctx: &mut Ctx,
+    first: usize,
+    end: usize,
+    max: bool,
+    count: Option<usize>,
+    deadline: i64,
+) -> CmdResult {
+    for k in first..end {
+        let key = ctx.args.get(k);
+        if write(ctx, key)?.is_some() {
+            bzpop_reply(ctx, key, max, count);
+            return Ok(());
+        }
+    }
+    if crate::server::blocking::denied(ctx) {
+        ctx.client.reply.null_array();
+        return Ok(());
+    }
+    let keys = (first..end).map(|k| ctx.args.get(k).to_vec()).collect();
+    crate::server::blocking::park(
+        ctx,
+        keys,
+        deadline,
+        crate::server::blocking::BType::ZSet,
+        bzpop_serve,
+    );
+    Ok(())
+}
+
+/// BZMPOP's `numkeys key... MIN|MAX [COUNT n]` from argument 2: (end of
+/// keys, max, count).
+fn bzmpop_parse(args: super::Args) -> Result<(usize, bool, usize), CmdError> {
+    const NUMKEYS: CmdError = CmdError::new("ERR numkeys should be greater than 0");
+    const CNT: CmdError = CmdError::new("ERR count should be greater than 0");
+    let n = parse_i64(args.get(2)).filter(|&n| n >= 1).ok_or(NUMKEYS)? as u64;
+    let w = 3u64.saturating_add(n);
+    if w >= args.len() as u64 {
+        return Err(err::SYNTAX);
+    }
+    let w = w as usize;
+    let max = match args.get(w) {
+        x if x.eq_ignore_ascii_case(b"min") => false,
+        x if x.eq_ignore_ascii_case(b"max") => true,
+        _ => return Err(err::SYNTAX),
+    };
+    let mut count = None;
+    let mut j = w + 1;
+    while j < args.len() {
+        if count.is_none() && args.get(j).eq_ignore_ascii_case(b"count") && j + 1 < args.len() {
+            count = Some(parse_i64(args.get(j + 1)).filter(|&c| c >= 1).ok_or(CNT)? as usize);
+            j += 2;
+        } else {
+            return Err(err::SYNTAX);
+        }
+    }
+    Ok((w, max, count.unwrap_or(1)))
+}
+
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 1, last, false, None, deadline)
+}
+
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 1, last, true, None, deadline)
+}
+
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let (end, max, count) = bzmpop_parse(ctx.args)?;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(1), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 3, end, max, Some(count), deadline)
+}
+
+/// Serve function of the blocking zset pops: `ctx.args` are the parked
+/// command's arguments, `key` the sorted set that became ready.
+fn bzpop_serve(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let name = ctx.args.get(0);
+    if name.eq_ignore_ascii_case(b"bzmpop") {
+        let (max, count) = bzmpop_parse(ctx.args).map_or((false, 1), |(_, m, c)| (m, c));
+        bzpop_reply(ctx, key, max, Some(count));
+    } else {
+        bzpop_reply(ctx, key, name.eq_ignore_ascii_case(b"bzpopmax"), None);
+    }
+    true
 }

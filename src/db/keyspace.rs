@@ -82,6 +82,10 @@ pub struct Db {
     /// Keys removed by memory eviction, drained the same way (`evicted`
     /// notifications, WATCH invalidation).
     pub evicted_log: Vec<Vec<u8>>,
+    /// Clients parked on keys of this database and the keys made ready
+    /// for them (`server::blocking`): creating a list or sorted set
+    /// signals its waiters.
+    pub waiters: crate::server::blocking::DbWaiters,
 }
 
 impl Db {
@@ -223,12 +227,16 @@ impl Db {
             return;
         }
         let lru = if lfu { super::evict::lfu_init() } else { lru };
+        self.waiters.created(key, &val);
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
     /// Adds or replaces `key` with `val` and the given deadline (RESTORE,
     /// RENAME, MOVE, COPY: the value arrives with its TTL).
     pub fn insert_with_expire(&mut self, key: &[u8], val: Value, at: Option<i64>) {
+        // Redis deletes and re-adds here (dbAdd): waiters are signalled
+        // even when an old value is replaced.
+        self.waiters.created(key, &val);
         self.insert(key, val, false);
         if let Some(at) = at {
             self.set_expire(key, at);
@@ -264,6 +272,7 @@ impl Db {
         let Some((v, at)) = self.remove_with_expire(from, now) else {
             return false;
         };
+        self.waiters.created(to, &v);
         self.insert_at(to, v, false, Some(now));
         if let Some(at) = at {
             self.set_expire(to, at);
@@ -318,6 +327,20 @@ impl Db {
     pub fn swap(&mut self, other: &mut Db) {
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.wheel, &mut other.wheel);
+        // Waiters stay with their database: the keys they wait on may now
+        // hold data (Redis's scanDatabaseForReadyKeys).
+        for db in [self, other] {
+            if db.waiters.is_empty() {
+                continue;
+            }
+            for k in db.waiters.waited_keys() {
+                if let Some(v) = db.dict.get_entry(&k).map(|e| e.value()) {
+                    if crate::server::blocking::btype_of(v).is_some() {
+                        db.waiters.signal(&k);
+                    }
+                }
+            }
+        }
     }
 
     /// Calls `f` on every key (KEYS). Expired keys are skipped.

@@ -82,9 +82,6 @@ pub struct Flags {
     pub no_touch: bool,
     /// Loopback or unix socket peer (DEBUG `local`, protected mode).
     pub local: bool,
-    /// Blocking commands must not block (inside MULTI/EXEC, scripts):
-    /// they answer as if their timeout had passed.
-    pub deny_blocking: bool,
 }
 
 pub struct Client {
@@ -299,6 +296,9 @@ impl Client {
         }
         if self.multi.queue.is_some() {
             s.push('x');
+        }
+        if self.blocked.is_some() {
+            s.push('b');
         }
         if self.flags.close_after_reply {
             s.push('c');

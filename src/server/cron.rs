@@ -9,7 +9,6 @@ use super::Server;
 
 pub fn run(srv: &mut Server) {
     srv.cron_loops += 1;
-    super::blocking::expire_timeouts(srv);
     let now = srv.now_ms;
     srv.stats
         .ops_samples

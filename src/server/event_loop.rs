@@ -83,7 +83,12 @@ pub fn run(config: Config) -> io::Result<i32> {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
         } else {
-            Duration::from_millis((next_cron - srv.now_ms).clamp(0, 1000) as u64)
+            // A parked client's deadline may come before the cron tick.
+            let wake = srv
+                .blocking
+                .next_deadline()
+                .map_or(next_cron, |d| d.min(next_cron));
+            Duration::from_millis((wake - srv.now_ms).clamp(0, 1000) as u64)
         };
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
@@ -304,6 +309,16 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 c.qbuf = qbuf;
                 c.scratch = scratch;
                 c.parser.spans = spans;
+                // Keys this command made ready are served before the
+                // client's next command (Redis's processCommand).
+                if super::blocking::pending(srv) {
+                    srv.clients[t] = Some(c);
+                    super::blocking::serve_ready(srv);
+                    match srv.clients.get_mut(t).and_then(Option::take) {
+                        Some(back) => c = back,
+                        None => return,
+                    }
+                }
             }
             Ok(Parsed::Empty) => continue,
             Ok(Parsed::Incomplete) => break,
@@ -401,7 +416,7 @@ pub fn queue_write(srv: &mut Server, t: usize) {
 
 /// Writes pending replies and closes clients marked for it.
 fn before_sleep(srv: &mut Server) {
-    super::blocking::serve_ready(srv);
+    super::blocking::before_sleep(srv);
     let list = std::mem::take(&mut srv.write_list);
     for t in list {
         let Some(Some(c)) = srv.clients.get_mut(t) else {
