@@ -571,6 +571,11 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         std::mem::swap(&mut left[lo], &mut right[0]);
+        // Parked clients stay with their database index, as Redis keeps
+        // `blocking_keys`; keys they wait on may now hold data.
+        std::mem::swap(&mut left[lo].waiters, &mut right[0].waiters);
+        left[lo].rescan_waiters();
+        right[0].rescan_waiters();
     }
     ctx.client.reply.ok();
     Ok(())

@@ -328,16 +328,21 @@ impl Db {
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.wheel, &mut other.wheel);
         // Waiters stay with their database: the keys they wait on may now
-        // hold data (Redis's scanDatabaseForReadyKeys).
-        for db in [self, other] {
-            if db.waiters.is_empty() {
-                continue;
-            }
-            for k in db.waiters.waited_keys() {
-                if let Some(v) = db.dict.get_entry(&k).map(|e| e.value()) {
-                    if crate::server::blocking::btype_of(v).is_some() {
-                        db.waiters.signal(&k);
-                    }
+        // hold data.
+        self.rescan_waiters();
+        other.rescan_waiters();
+    }
+
+    /// Signals every waited key that holds a type clients block on
+    /// (Redis's `scanDatabaseForReadyKeys`, after SWAPDB).
+    pub fn rescan_waiters(&mut self) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        for k in self.waiters.waited_keys() {
+            if let Some(v) = self.dict.get_entry(&k).map(|e| e.value()) {
+                if crate::server::blocking::btype_of(v).is_some() {
+                    self.waiters.signal(&k);
                 }
             }
         }
