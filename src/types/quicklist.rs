@@ -305,9 +305,20 @@ impl Quicklist {
             return;
         }
         self.count += lp.len();
+        self.first_node_room();
         self.nodes.push_back(Node::new(lp));
         let last = self.nodes.len() - 1;
         self.compress_around(Some(last));
+    }
+
+    /// Most lists are small and stay one node: their node array is
+    /// allocated for exactly one (a `VecDeque` would take room for four,
+    /// 150 bytes more per small list). Later growth doubles as usual.
+    #[inline]
+    fn first_node_room(&mut self) {
+        if self.nodes.capacity() == 0 {
+            self.nodes.reserve_exact(1);
+        }
     }
 
     // ---- ends ----------------------------------------------------------
@@ -320,6 +331,7 @@ impl Quicklist {
         } else {
             let mut lp = Listpack::new();
             lp.push_front(v);
+            self.first_node_room();
             self.nodes.push_front(Node::new(lp));
             self.compress_around(Some(0));
         }
@@ -334,6 +346,7 @@ impl Quicklist {
         } else {
             let mut lp = Listpack::new();
             lp.push_back(v);
+            self.first_node_room();
             self.nodes.push_back(Node::new(lp));
             let last = self.nodes.len() - 1;
             self.compress_around(Some(last));
@@ -777,6 +790,26 @@ mod tests {
             assert!(!ql.nodes[i].is_compressed());
             assert!(!ql.nodes[len - 1 - i].is_compressed());
         }
+    }
+
+    #[test]
+    fn a_one_node_list_allocates_one_node_slot() {
+        for head in [true, false] {
+            let mut ql = Quicklist::new(-2, 0);
+            for v in [b"a".as_ref(), b"bb", b"123"] {
+                if head {
+                    ql.push_front(v);
+                } else {
+                    ql.push_back(v);
+                }
+            }
+            assert_eq!((ql.node_count(), ql.nodes.capacity()), (1, 1));
+        }
+        let mut ql = Quicklist::new(1, 0);
+        for _ in 0..5 {
+            ql.push_back(b"x");
+        }
+        assert_eq!(ql.to_vec().len(), 5, "growth past one node still works");
     }
 
     #[test]
