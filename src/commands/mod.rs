@@ -331,7 +331,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         st.usec += usec;
     }
     multi::drain_expired(srv, Some(client));
-    if result.is_ok() && def.flags & flags::WRITE != 0 {
+    // A blocking command that parked its client wrote nothing.
+    if result.is_ok() && def.flags & flags::WRITE != 0 && client.blocked.is_none() {
         multi::signal_write(srv, client, def, args);
         if !flushed.is_empty() {
             multi::after_flush(srv, client, flushed);
