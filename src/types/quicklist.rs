@@ -98,18 +98,31 @@ enum Data {
 
 #[derive(Debug, Clone)]
 struct Node {
-    /// Elements in the node.
-    count: usize,
+    /// Elements in the node. 32 bits, as Redis's `quicklistNode.count()`
+    /// (16 there): a node holds at most 64 KB, so this cannot overflow,
+    /// and the smaller header keeps a one-node list's node array at 40
+    /// bytes.
+    cnt: u32,
     /// The listpack's size in bytes, compressed or not (`node->sz`).
-    sz: usize,
+    bytes: u32,
     data: Data,
 }
 
 impl Node {
+    #[inline]
+    fn count(&self) -> usize {
+        self.cnt as usize
+    }
+
+    #[inline]
+    fn sz(&self) -> usize {
+        self.bytes as usize
+    }
+
     fn new(lp: Listpack) -> Self {
         Node {
-            count: lp.len(),
-            sz: lp.bytes(),
+            cnt: lp.len() as u32,
+            bytes: lp.bytes() as u32,
             data: Data::Raw(lp),
         }
     }
@@ -117,13 +130,13 @@ impl Node {
     fn listpack(&self) -> Cow<'_, Listpack> {
         match &self.data {
             Data::Raw(lp) => Cow::Borrowed(lp),
-            Data::Lzf(z) => Cow::Owned(inflate(z, self.sz)),
+            Data::Lzf(z) => Cow::Owned(inflate(z, self.sz())),
         }
     }
 
     fn raw_mut(&mut self) -> &mut Listpack {
         if let Data::Lzf(z) = &self.data {
-            self.data = Data::Raw(inflate(z, self.sz));
+            self.data = Data::Raw(inflate(z, self.sz()));
         }
         match &mut self.data {
             Data::Raw(lp) => lp,
@@ -133,8 +146,8 @@ impl Node {
 
     fn sync(&mut self) {
         if let Data::Raw(lp) = &self.data {
-            self.count = lp.len();
-            self.sz = lp.bytes();
+            self.cnt = lp.len() as u32;
+            self.bytes = lp.bytes() as u32;
         }
     }
 
@@ -142,11 +155,11 @@ impl Node {
         let Data::Raw(lp) = &self.data else {
             return;
         };
-        if self.sz < MIN_COMPRESS_BYTES {
+        if self.sz() < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(z) = lzf::compress(lp.as_bytes(), self.sz) {
-            if z.len() + MIN_COMPRESS_IMPROVE < self.sz {
+        if let Some(z) = lzf::compress(lp.as_bytes(), self.sz()) {
+            if z.len() + MIN_COMPRESS_IMPROVE < self.sz() {
                 self.data = Data::Lzf(z.into_boxed_slice());
             }
         }
@@ -196,13 +209,13 @@ fn allow_insert(node: Option<&Node>, fill: i32, sz: usize) -> bool {
     let Some(node) = node else {
         return false;
     };
-    let new_sz = node.sz + sz + SIZE_ESTIMATE_OVERHEAD;
+    let new_sz = node.sz() + sz + SIZE_ESTIMATE_OVERHEAD;
     if size_meets_optimization(new_sz, fill) {
         true
     } else if new_sz > SIZE_SAFETY_LIMIT {
         false
     } else {
-        (node.count as i64) < fill as i64
+        (node.count() as i64) < fill as i64
     }
 }
 
@@ -212,13 +225,13 @@ fn allow_merge(a: Option<&Node>, b: Option<&Node>, fill: i32) -> bool {
         return false;
     };
     // Redis subtracts 11 for the header and terminator one of them drops.
-    let merge_sz = a.sz + b.sz - 11;
+    let merge_sz = a.sz() + b.sz() - 11;
     if size_meets_optimization(merge_sz, fill) {
         true
     } else if merge_sz > SIZE_SAFETY_LIMIT {
         false
     } else {
-        (a.count + b.count) as i64 <= fill as i64
+        (a.count() + b.count()) as i64 <= fill as i64
     }
 }
 
@@ -287,14 +300,14 @@ impl Quicklist {
     /// Sum of the nodes' listpack sizes before compression (what Redis's
     /// `DEBUG OBJECT` calls `ql_uncompressed_size`).
     pub fn uncompressed_bytes(&self) -> usize {
-        self.nodes.iter().map(|n| n.sz).sum()
+        self.nodes.iter().map(|n| n.sz()).sum()
     }
 
     /// Each node as stored, head to tail (for RDB and inspection).
     pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
         self.nodes.iter().map(|n| match &n.data {
             Data::Raw(lp) => NodeView::Raw(lp.as_bytes()),
-            Data::Lzf(z) => NodeView::Lzf(z, n.sz),
+            Data::Lzf(z) => NodeView::Lzf(z, n.sz()),
         })
     }
 
@@ -410,7 +423,7 @@ impl Quicklist {
             .expect("quicklist insert: index out of range");
         let fill = self.fill;
         let sz = v.len();
-        let node_count = self.nodes[ni].count;
+        let node_count = self.nodes[ni].count();
         let full = !allow_insert(Some(&self.nodes[ni]), fill, sz);
         let at_tail = after && off == node_count - 1;
         let at_head = !after && off == 0;
@@ -484,7 +497,7 @@ impl Quicklist {
         let mut extent = count.min(self.count - first);
         let total = extent;
         while extent > 0 {
-            let c = self.nodes[ni].count;
+            let c = self.nodes[ni].count();
             let del = (c - off).min(extent);
             if off == 0 && del == c {
                 self.count -= c;
@@ -565,7 +578,7 @@ impl Quicklist {
             node.sync();
             removed += here;
             self.count -= here;
-            if self.nodes[i].count == 0 {
+            if self.nodes[i].count() == 0 {
                 self.nodes.remove(i);
                 self.compress_around(None);
                 if from_tail {
@@ -658,15 +671,15 @@ impl Quicklist {
         if i <= (self.count - 1) / 2 {
             let mut acc = 0;
             for (ni, n) in self.nodes.iter().enumerate() {
-                if acc + n.count > i {
+                if acc + n.count() > i {
                     return Some((ni, i - acc));
                 }
-                acc += n.count;
+                acc += n.count();
             }
         } else {
             let mut acc = self.count;
             for (ni, n) in self.nodes.iter().enumerate().rev() {
-                acc -= n.count;
+                acc -= n.count();
                 if acc <= i {
                     return Some((ni, i - acc));
                 }
@@ -679,7 +692,7 @@ impl Quicklist {
     fn after_delete(&mut self, ni: usize, n: usize) {
         self.count -= n;
         self.nodes[ni].sync();
-        if self.nodes[ni].count == 0 {
+        if self.nodes[ni].count() == 0 {
             self.nodes.remove(ni);
             self.compress_around(None);
         } else {
@@ -743,7 +756,7 @@ impl Quicklist {
     fn merge_pair(&mut self, a: usize) {
         let mut right = self.nodes.remove(a + 1).expect("merge: right node");
         let left = &mut self.nodes[a];
-        if left.sz >= right.sz {
+        if left.sz() >= right.sz() {
             let r = right.raw_mut().clone();
             left.raw_mut().append(&r);
             left.sync();
@@ -776,12 +789,12 @@ mod tests {
         });
         back.reverse();
         assert_eq!(back, model);
-        let sum: usize = ql.nodes.iter().map(|n| n.count).sum();
+        let sum: usize = ql.nodes.iter().map(|n| n.count()).sum();
         assert_eq!(sum, ql.len());
         for n in &ql.nodes {
-            assert!(n.count > 0, "no empty nodes");
+            assert!(n.count() > 0, "no empty nodes");
             let lp = n.listpack();
-            assert_eq!((lp.len(), lp.bytes()), (n.count, n.sz));
+            assert_eq!((lp.len(), lp.bytes()), (n.count(), n.sz()));
         }
         // Ends stay raw within the compress depth.
         let d = ql.compress;
@@ -810,6 +823,7 @@ mod tests {
             ql.push_back(b"x");
         }
         assert_eq!(ql.to_vec().len(), 5, "growth past one node still works");
+        assert_eq!(std::mem::size_of::<Node>(), 40, "node header size");
     }
 
     #[test]
@@ -820,7 +834,7 @@ mod tests {
         for _ in 0..2000 {
             ql.push_back(b"abcdefghij");
         }
-        let first = ql.nodes[0].count;
+        let first = ql.nodes[0].count();
         // 7 + 12k + 18 <= 8192  =>  k <= 680, so the node holds 681.
         assert_eq!(first, 681);
         assert_eq!(ql.node_count(), 3);
@@ -829,14 +843,14 @@ mod tests {
         for i in 0..12 {
             ql.push_back(i.to_string().as_bytes());
         }
-        let counts: Vec<_> = ql.nodes.iter().map(|n| n.count).collect();
+        let counts: Vec<_> = ql.nodes.iter().map(|n| n.count()).collect();
         assert_eq!(counts, [5, 5, 2]);
         // ... with the 8 KB safety limit still applying.
         let mut ql = Quicklist::new(1000, 0);
         for _ in 0..10 {
             ql.push_back(&[b'x'; 3000]);
         }
-        assert!(ql.nodes.iter().all(|n| n.sz <= SIZE_SAFETY_LIMIT));
+        assert!(ql.nodes.iter().all(|n| n.sz() <= SIZE_SAFETY_LIMIT));
         assert_eq!(Quicklist::new(-9, 0).fill(), -5);
         assert_eq!(Quicklist::new(1 << 20, -1).fill(), FILL_MAX);
     }
@@ -849,7 +863,7 @@ mod tests {
         for i in 0..10000 {
             ql.push_back((i % 100).to_string().as_bytes());
         }
-        let payload: usize = ql.nodes.iter().map(|n| n.sz).sum();
+        let payload: usize = ql.nodes.iter().map(|n| n.sz()).sum();
         assert_eq!(ql.node_count(), 3);
         assert_eq!(payload, 10000 * 2 + 3 * 7);
         assert!(ql.bytes() < payload + 1024, "{} bytes", ql.bytes());
@@ -866,7 +880,7 @@ mod tests {
         assert!(!ql.nodes[0].is_compressed());
         assert!(!ql.nodes[n - 1].is_compressed());
         assert!(ql.nodes.iter().skip(1).take(n - 2).all(Node::is_compressed));
-        let raw: usize = ql.nodes.iter().map(|n| n.sz).sum();
+        let raw: usize = ql.nodes.iter().map(|n| n.sz()).sum();
         assert!(ql.bytes() < raw / 2, "{} vs {}", ql.bytes(), raw);
         assert_eq!(ql.get(2500).unwrap().into_bytes(), b"item-000000");
         assert!(ql.set(2501, b"changed"));
