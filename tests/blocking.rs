@@ -42,6 +42,21 @@ impl Conn {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// What has arrived so far, without waiting.
+    fn drain(&mut self) -> String {
+        self.0.set_nonblocking(true).expect("nonblocking");
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.0.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        self.0.set_nonblocking(false).expect("blocking");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// Reads until `want` bytes-as-text arrived or 5 s passed.
     fn read_until(&mut self, want: &str) -> String {
         self.0
@@ -290,4 +305,125 @@ fn swapdb_serves_waiters_of_both_databases() {
     admin.cmds("SELECT 0");
     assert_eq!(admin.cmds("RPUSH k2 x"), ":1\r\n");
     assert_eq!(c.read_until("x\r\n"), "*2\r\n$2\r\nk2\r\n$1\r\nx\r\n");
+}
+
+/// Random blocking workloads run in lockstep on Redis 7.0 and reddish:
+/// which waiter gets what, and when, must be the same.
+#[test]
+fn random_blocking_workload_matches_redis() {
+    let redis = Server::redis(&[]);
+    let ours = Server::reddish(&[]);
+    let mut admin = [redis.raw(), ours.raw()];
+    const WAITERS: usize = 6;
+    let mut waiters: Vec<[Conn; 2]> = (0..WAITERS)
+        .map(|_| [Conn::new(&redis), Conn::new(&ours)])
+        .collect();
+    let mut busy = [false; WAITERS];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut mismatches = Vec::new();
+    let mut served_later = 0;
+    for step in 0..240 {
+        let idle: Vec<usize> = (0..WAITERS).filter(|&i| !busy[i]).collect();
+        let (l1, l2) = (rnd(3), rnd(3));
+        let (z1, z2) = (rnd(2), rnd(2));
+        let side = |r: u64| if r == 0 { "LEFT" } else { "RIGHT" };
+        if !idle.is_empty() && rnd(3) != 0 {
+            let w = idle[rnd(idle.len() as u64) as usize];
+            let cmd = match rnd(6) {
+                0 => format!("BLPOP l{l1} l{l2} 0"),
+                1 => format!("BRPOP l{l1} l{l2} 0"),
+                2 => format!("BLMOVE l{l1} l{l2} {} {} 0", side(rnd(2)), side(rnd(2))),
+                3 => format!("BLMPOP 0 2 l{l1} l{l2} {} COUNT 2", side(rnd(2))),
+                4 => format!("BZPOPMIN z{z1} z{z2} 0"),
+                _ => format!("BZMPOP 0 1 z{z1} MAX COUNT 2"),
+            };
+            for c in waiters[w].iter_mut() {
+                c.send(&format!("{cmd}\r\n"));
+            }
+            busy[w] = true;
+            std::thread::sleep(Duration::from_millis(20));
+            let got: Vec<String> = waiters[w].iter_mut().map(Conn::drain).collect();
+            if !got[0].is_empty() {
+                busy[w] = false;
+            }
+            if got[0] != got[1] {
+                mismatches.push(format!("step {step} w{w} {cmd}: {got:?}"));
+            }
+        } else {
+            let n = step;
+            let cmd = match rnd(10) {
+                0 | 1 => format!("RPUSH l{l1} a{n} b{n}"),
+                2 => format!("LPUSH l{l1} c{n}"),
+                3 => format!("ZADD z{z1} {n} m{n} {} q{n}", n + 1),
+                4 => format!("LMOVE l{l1} l{l2} LEFT RIGHT"),
+                5 | 6 => format!("DEL l{l1} z{z1}"),
+                7 => format!("SET l{l1} s{n}"),
+                8 => format!("ZUNIONSTORE z{z1} 2 z{z2} l{l2}"),
+                _ => "MULTI".to_string(),
+            };
+            let mut replies = Vec::new();
+            for a in admin.iter_mut() {
+                if cmd == "MULTI" {
+                    a.cmds("MULTI");
+                    a.cmds(&format!("RPUSH l{l2} t{n}"));
+                    a.cmds(&format!("ZADD z{z2} 0 t{n}"));
+                    a.cmds(&format!("LPUSH l{l1} u{n}"));
+                    replies.push(a.cmds("EXEC"));
+                } else {
+                    replies.push(a.cmds(&cmd));
+                }
+            }
+            if replies[0] != replies[1] {
+                mismatches.push(format!("step {step} admin {cmd}: {replies:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(15));
+            for (w, pair) in waiters.iter_mut().enumerate() {
+                if !busy[w] {
+                    continue;
+                }
+                let got: Vec<String> = pair.iter_mut().map(Conn::drain).collect();
+                if !got[0].is_empty() {
+                    busy[w] = false;
+                    served_later += 1;
+                }
+                if got[0] != got[1] {
+                    mismatches.push(format!("step {step} w{w} after {cmd}: {got:?}"));
+                }
+            }
+        }
+    }
+    for a in admin.iter_mut() {
+        a.cmds("SELECT 0");
+    }
+    let state: Vec<String> = admin
+        .iter_mut()
+        .map(|a| {
+            let mut s = String::new();
+            for k in ["l0", "l1", "l2"] {
+                s.push_str(&a.cmds(&format!("LRANGE {k} 0 -1")));
+            }
+            for k in ["z0", "z1"] {
+                s.push_str(&a.cmds(&format!("ZRANGE {k} 0 -1 WITHSCORES")));
+            }
+            s.push_str(
+                &a.cmds("INFO clients")
+                    .lines()
+                    .filter(|l| l.starts_with("blocked"))
+                    .collect::<String>(),
+            );
+            s
+        })
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(state[0], state[1]);
+    assert!(
+        served_later >= 20,
+        "only {served_later} waiters were served by a later write"
+    );
 }
