@@ -336,29 +336,40 @@ pub fn serve_ready(srv: &mut Server) {
 }
 
 fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
-    let Some(q) = srv.dbs[db].waiters.queues.get(key) else {
-        return;
-    };
-    let tokens: Vec<usize> = q.iter().copied().collect();
-    for t in tokens {
+    // Walk the queue by position: a served waiter leaves it (the next one
+    // moves into its place), a skipped one stays; nobody joins while
+    // serving, since no client command runs meanwhile.
+    let mut i = 0;
+    loop {
+        let Some(t) = srv.dbs[db]
+            .waiters
+            .queues
+            .get(key)
+            .and_then(|q| q.get(i))
+            .copied()
+        else {
+            return;
+        };
         let now = srv.now_ms;
         let Some(vt) = srv.dbs[db].peek(key, now).map(btype_of) else {
             return; // deleted by the previous waiter
         };
         let Some(Some(mut c)) = srv.clients.get_mut(t).map(Option::take) else {
+            i += 1;
             continue;
         };
         let matches = c
             .blocked
             .as_ref()
             .is_some_and(|b| b.db == db && Some(b.btype) == vt);
-        if !matches {
-            srv.clients[t] = Some(c);
-            continue;
-        }
-        let Some(b) = c.blocked.take() else {
-            srv.clients[t] = Some(c);
-            continue;
+        let b = match c.blocked.take() {
+            Some(b) if matches => b,
+            other => {
+                c.blocked = other;
+                srv.clients[t] = Some(c);
+                i += 1;
+                continue;
+            }
         };
         let start = std::time::Instant::now();
         let errors_before = srv.stats.total_error_replies;
@@ -380,6 +391,7 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             resume(srv, &mut c);
         } else {
             c.blocked = Some(b);
+            i += 1;
         }
         srv.clients[t] = Some(c);
     }
