@@ -297,6 +297,10 @@ fn count_call(srv: &mut Server, b: &Blocked, failed: bool) {
 /// After a client left the parked state: send its reply, and run what it
 /// pipelined behind the blocking command.
 fn resume(srv: &mut Server, c: &mut Client) {
+    if !c.in_write_list {
+        c.in_write_list = true;
+        srv.write_list.push(c.token);
+    }
     if !c.in_read_list {
         c.in_read_list = true;
         srv.read_list.push(c.token);
