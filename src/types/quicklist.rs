@@ -235,13 +235,142 @@ fn allow_merge(a: Option<&Node>, b: Option<&Node>, fill: i32) -> bool {
     }
 }
 
+/// The node array. Most lists are small and stay one node, which then
+/// lives inline, inside the list's own allocation (a separate node array
+/// would cost one more allocation per small list); longer lists spill to a
+/// `VecDeque`, and a list that shrinks back to one node moves it inline.
+#[derive(Debug, Clone)]
+enum Nodes {
+    One(Node),
+    Many(VecDeque<Node>),
+}
+
+impl Default for Nodes {
+    fn default() -> Self {
+        Nodes::Many(VecDeque::new())
+    }
+}
+
+impl Nodes {
+    fn len(&self) -> usize {
+        match self {
+            Nodes::One(_) => 1,
+            Nodes::Many(v) => v.len(),
+        }
+    }
+
+    /// Node slots allocated outside the list header.
+    fn heap_capacity(&self) -> usize {
+        match self {
+            Nodes::One(_) => 0,
+            Nodes::Many(v) => v.capacity(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&Node> {
+        match self {
+            Nodes::One(n) => (i == 0).then_some(n),
+            Nodes::Many(v) => v.get(i),
+        }
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Node> {
+        match self {
+            Nodes::One(n) => (i == 0).then_some(n),
+            Nodes::Many(v) => v.get_mut(i),
+        }
+    }
+
+    fn front(&self) -> Option<&Node> {
+        self.get(0)
+    }
+
+    fn back(&self) -> Option<&Node> {
+        self.get(self.len().checked_sub(1)?)
+    }
+
+    fn front_mut(&mut self) -> Option<&mut Node> {
+        self.get_mut(0)
+    }
+
+    fn back_mut(&mut self) -> Option<&mut Node> {
+        let last = self.len().checked_sub(1)?;
+        self.get_mut(last)
+    }
+
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Node> + '_ {
+        let (a, b) = match self {
+            Nodes::One(n) => (std::slice::from_ref(n), &[][..]),
+            Nodes::Many(v) => v.as_slices(),
+        };
+        a.iter().chain(b)
+    }
+
+    fn insert(&mut self, at: usize, node: Node) {
+        match self {
+            Nodes::Many(v) if !v.is_empty() => v.insert(at, node),
+            Nodes::Many(_) => *self = Nodes::One(node),
+            Nodes::One(_) => {
+                if let Nodes::One(old) = std::mem::take(self) {
+                    let mut v = VecDeque::with_capacity(4);
+                    v.push_back(old);
+                    v.insert(at, node);
+                    *self = Nodes::Many(v);
+                }
+            }
+        }
+    }
+
+    fn push_back(&mut self, node: Node) {
+        self.insert(self.len(), node);
+    }
+
+    fn push_front(&mut self, node: Node) {
+        self.insert(0, node);
+    }
+
+    fn remove(&mut self, at: usize) -> Option<Node> {
+        match self {
+            Nodes::One(_) if at == 0 => match std::mem::take(self) {
+                Nodes::One(n) => Some(n),
+                Nodes::Many(_) => None,
+            },
+            Nodes::One(_) => None,
+            Nodes::Many(v) => {
+                let out = v.remove(at);
+                if v.len() == 1 {
+                    if let Some(n) = v.pop_front() {
+                        *self = Nodes::One(n);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Nodes {
+    type Output = Node;
+    fn index(&self, i: usize) -> &Node {
+        self.get(i).expect("quicklist node index in range")
+    }
+}
+
+impl std::ops::IndexMut<usize> for Nodes {
+    fn index_mut(&mut self, i: usize) -> &mut Node {
+        self.get_mut(i).expect("quicklist node index in range")
+    }
+}
+
 /// A Redis list. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct Quicklist {
-    nodes: VecDeque<Node>,
+    nodes: Nodes,
     count: usize,
     fill: i32,
-    compress: usize,
+    /// 32 bits (the range is 0..=65535): with it the header is 56 bytes,
+    /// one allocator size class below 64.
+    compress: u32,
 }
 
 impl Default for Quicklist {
@@ -257,10 +386,10 @@ impl Quicklist {
     /// fill to -5..=32767, depth to 0..=65535.
     pub fn new(fill: i32, compress: i32) -> Self {
         Quicklist {
-            nodes: VecDeque::new(),
+            nodes: Nodes::default(),
             count: 0,
             fill: fill.clamp(-5, FILL_MAX),
-            compress: compress.clamp(0, COMPRESS_MAX) as usize,
+            compress: compress.clamp(0, COMPRESS_MAX) as u32,
         }
     }
 
@@ -277,7 +406,7 @@ impl Quicklist {
     }
 
     pub fn compress_depth(&self) -> usize {
-        self.compress
+        self.compress as usize
     }
 
     /// Number of listpack nodes.
@@ -288,7 +417,7 @@ impl Quicklist {
     /// Bytes held: node storage (compressed size for compressed nodes) and
     /// node headers. Redis counts 32 bytes per `quicklistNode`.
     pub fn bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
+        self.nodes.heap_capacity() * std::mem::size_of::<Node>()
             + self.nodes.iter().map(Node::storage_bytes).sum::<usize>()
     }
 
@@ -318,20 +447,9 @@ impl Quicklist {
             return;
         }
         self.count += lp.len();
-        self.first_node_room();
         self.nodes.push_back(Node::new(lp));
         let last = self.nodes.len() - 1;
         self.compress_around(Some(last));
-    }
-
-    /// Most lists are small and stay one node: their node array is
-    /// allocated for exactly one (a `VecDeque` would take room for four,
-    /// 150 bytes more per small list). Later growth doubles as usual.
-    #[inline]
-    fn first_node_room(&mut self) {
-        if self.nodes.capacity() == 0 {
-            self.nodes.reserve_exact(1);
-        }
     }
 
     // ---- ends ----------------------------------------------------------
@@ -344,7 +462,6 @@ impl Quicklist {
         } else {
             let mut lp = Listpack::new();
             lp.push_front(v);
-            self.first_node_room();
             self.nodes.push_front(Node::new(lp));
             self.compress_around(Some(0));
         }
@@ -359,7 +476,6 @@ impl Quicklist {
         } else {
             let mut lp = Listpack::new();
             lp.push_back(v);
-            self.first_node_room();
             self.nodes.push_back(Node::new(lp));
             let last = self.nodes.len() - 1;
             self.compress_around(Some(last));
@@ -678,8 +794,8 @@ impl Quicklist {
             }
         } else {
             let mut acc = self.count;
-            for (ni, n) in self.nodes.iter().enumerate().rev() {
-                acc -= n.count();
+            for ni in (0..self.nodes.len()).rev() {
+                acc -= self.nodes[ni].count();
                 if acc <= i {
                     return Some((ni, i - acc));
                 }
@@ -704,7 +820,7 @@ impl Quicklist {
     /// compress `node` if it lies beyond them, and compress the first node
     /// past the depth on each side (the one that just crossed over).
     fn compress_around(&mut self, node: Option<usize>) {
-        let depth = self.compress;
+        let depth = self.compress as usize;
         let len = self.nodes.len();
         if depth == 0 || len < depth * 2 {
             return;
@@ -791,13 +907,13 @@ mod tests {
         assert_eq!(back, model);
         let sum: usize = ql.nodes.iter().map(|n| n.count()).sum();
         assert_eq!(sum, ql.len());
-        for n in &ql.nodes {
+        for n in ql.nodes.iter() {
             assert!(n.count() > 0, "no empty nodes");
             let lp = n.listpack();
             assert_eq!((lp.len(), lp.bytes()), (n.count(), n.sz()));
         }
         // Ends stay raw within the compress depth.
-        let d = ql.compress;
+        let d = ql.compress as usize;
         let len = ql.nodes.len();
         for i in 0..d.min(len) {
             assert!(!ql.nodes[i].is_compressed());
@@ -816,14 +932,26 @@ mod tests {
                     ql.push_back(v);
                 }
             }
-            assert_eq!((ql.node_count(), ql.nodes.capacity()), (1, 1));
+            assert_eq!(ql.node_count(), 1);
+            assert!(matches!(ql.nodes, Nodes::One(_)), "one node lives inline");
         }
         let mut ql = Quicklist::new(1, 0);
         for _ in 0..5 {
             ql.push_back(b"x");
         }
         assert_eq!(ql.to_vec().len(), 5, "growth past one node still works");
+        assert_eq!(ql.node_count(), 5);
+        for _ in 0..4 {
+            ql.pop_front();
+        }
+        assert!(matches!(ql.nodes, Nodes::One(_)), "back inline at one node");
+        ql.pop_front();
+        assert!(ql.is_empty() && ql.node_count() == 0);
+        ql.push_front(b"again");
+        assert_eq!(ql.to_vec().len(), 1);
         assert_eq!(std::mem::size_of::<Node>(), 40, "node header size");
+        assert_eq!(std::mem::size_of::<Nodes>(), 40, "one node inline, no tag");
+        assert_eq!(std::mem::size_of::<Quicklist>(), 56, "list header size");
     }
 
     #[test]
