@@ -37,6 +37,11 @@
 //!   pushes at both ends, contiguous node headers, no pointers; inserting or
 //!   removing a node in the middle moves node headers (a few dozen bytes
 //!   each, a list of a million small elements has a few thousand nodes).
+//!   A list of one node (most lists) keeps it inline in the list header
+//!   instead: list header plus listpack, two allocations where Redis has
+//!   four (robj, quicklist, node, listpack); 100,000 lists of 10 short
+//!   items measure 228 counted / 267 RSS bytes per key against Redis
+//!   7.0's 267 / 271.
 //! - Reading never changes the list: where Redis decompresses a node "for
 //!   use" and recompresses it afterwards, our `&self` readers decompress
 //!   into a temporary. Readers that visit entries take a callback
