@@ -17,8 +17,11 @@
 //!   wait for (Redis's `signalKeyAsReady`, called from `dbAdd`). The Db
 //!   layer does it (`DbWaiters::created`, from `Db::insert` and friends),
 //!   so every command that creates a list or sorted set (LPUSH, LMOVE,
-//!   ZUNIONSTORE, RENAME, MOVE, COPY, RESTORE, SORT STORE...) readies
-//!   waiters without knowing about them. A push to an existing list needs
+//!   ZUNIONSTORE, MOVE, RENAME or COPY to a new name...) readies waiters
+//!   without knowing about them. (Redis's RENAME and COPY REPLACE onto an
+//!   existing key delete and re-add it, which signals; `Db::rename` and
+//!   `Db::insert_with_expire` do the same, a plain `Db::insert` over an
+//!   existing key does not.) A push to an existing list needs
 //!   no signal: a non-empty list cannot have waiters of its own type. When
 //!   nobody is parked in a database, the cost is one `is_empty` test.
 //! * Overwriting an existing key (SET-like `dbOverwrite`) does not signal,
@@ -49,9 +52,11 @@
 //! re-reads its options from `args`, pops from *that* key (not the first
 //! non-empty one: Redis serves the key that became ready), writes the reply
 //! and the keyspace events, and returns true; false leaves the client
-//! parked. Streams (XREAD/XREADGROUP) add `BType::Stream`, an arm in
-//! [`btype_of`] for their value, and a `DbWaiters::created` call in XADD
-//! for an existing stream (a stream can have waiters while non-empty).
+//! parked (XREAD when the new entries are not past its ID). Streams
+//! (XREAD/XREADGROUP) park with `BType::Stream`, add an arm for their
+//! value in [`btype_of`] (then XADD creating a stream signals through the
+//! Db), and call `db.waiters.signal(key)` when XADD appends to an existing
+//! stream (unlike a list, a stream can have waiters while non-empty).
 //! A timed-out client gets the null array (`*-1`, RESP3 `_`), which is
 //! Redis 7.0's reply for lists, sorted sets and streams alike.
 
