@@ -435,6 +435,14 @@ impl Db {
         self.wheel.advance_if_empty(wheel_time(now));
     }
 
+    /// Milliseconds from `now` until the wheel may have something due
+    /// (0: already), None when nothing is scheduled.
+    pub fn ms_until_due(&self, now: i64) -> Option<u64> {
+        self.wheel
+            .next_deadline()
+            .map(|d| d.saturating_sub(wheel_time(now)))
+    }
+
     /// True if the wheel has something due at `now`.
     pub fn expiry_due(&self, now: i64) -> bool {
         self.wheel

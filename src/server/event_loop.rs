@@ -83,7 +83,9 @@ pub fn run(config: Config) -> io::Result<i32> {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
         } else {
-            Duration::from_millis((next_cron - srv.now_ms).clamp(0, 1000) as u64)
+            let cron = (next_cron - srv.now_ms).clamp(0, 1000) as u64;
+            let work = crate::db::next_wakeup_ms(&srv).unwrap_or(u64::MAX);
+            Duration::from_millis(cron.min(work))
         };
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
