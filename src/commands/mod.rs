@@ -167,7 +167,14 @@ impl Ctx<'_> {
     /// notifications are off.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &[u8], key: &[u8], db: usize) {
-        if self.srv.config.notify_keyspace_events & class != 0 {
+        let flags = self.srv.config.notify_keyspace_events;
+        if flags == 0 {
+            return;
+        }
+        // Events the Db logged during this command (a lazily expired key,
+        // a created key) happened before this one: publish them first.
+        multi::drain_expired(self.srv, Some(self.client));
+        if flags & class != 0 {
             crate::server::notify::notify(self.srv, Some(self.client), class, event, key, db);
         }
     }

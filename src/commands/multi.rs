@@ -194,7 +194,7 @@ pub fn before_flush(srv: &mut Server, client: &Client, def: &CommandDef) -> Vec<
     }
     let only = match def.name {
         "flushdb" => Some(client.db),
-        "flushall" | "swapdb" => None,
+        "flushall" => None,
         _ => return Vec::new(),
     };
     let now = srv.now_ms;
@@ -207,16 +207,34 @@ pub fn before_flush(srv: &mut Server, client: &Client, def: &CommandDef) -> Vec<
         .map(|((d, k), v)| (*d, k.clone(), v.clone()))
         .collect();
     for (d, k, v) in keys {
-        let exists = if def.name == "swapdb" {
-            srv.dbs.iter_mut().any(|db| db.contains(&k, now))
-        } else {
-            srv.dbs.get_mut(d).is_some_and(|db| db.contains(&k, now))
-        };
-        if exists {
+        if srv.dbs.get_mut(d).is_some_and(|db| db.contains(&k, now)) {
             out.extend(v);
         }
     }
     out
+}
+
+/// SWAPDB a b, before the swap (Redis's `touchAllWatchedKeysInDb` both
+/// ways): a key watched in either database changes if it exists in either.
+pub fn touch_swapped(srv: &mut Server, client: &mut Client, a: usize, b: usize) {
+    if srv.watches.keys.is_empty() {
+        return;
+    }
+    let now = srv.now_ms;
+    let keys: Vec<(Vec<u8>, Vec<usize>)> = srv
+        .watches
+        .keys
+        .iter()
+        .filter(|((d, _), _)| *d == a || *d == b)
+        .map(|((_, k), v)| (k.clone(), v.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (k, v) in keys {
+        if srv.dbs[a].contains(&k, now) || srv.dbs[b].contains(&k, now) {
+            out.extend(v);
+        }
+    }
+    mark_dirty(srv, client, out);
 }
 
 /// Marks the clients `before_flush` found.
@@ -224,22 +242,87 @@ pub fn after_flush(srv: &mut Server, client: &mut Client, tokens: Vec<usize>) {
     mark_dirty(srv, client, tokens);
 }
 
-/// After a write command ran: signals the keys its key specification names,
-/// and the whole databases FLUSHDB/FLUSHALL/SWAPDB change.
+/// Write commands that signal their own changes through
+/// `Ctx::changed`/`Ctx::modified`, exactly where Redis calls
+/// `signalModifiedKey` (so a no-op write, such as SETNX on an existing key
+/// or SREM of a missing member, leaves WATCH alone as in Redis). Named one
+/// by one rather than by group, so a command added later to a converted
+/// family stays on the safe generic path until it calls the hook itself.
+const PRECISE: &[&str] = &[
+    // strings
+    "set",
+    "setnx",
+    "setex",
+    "psetex",
+    "getset",
+    "getdel",
+    "getex",
+    "mset",
+    "msetnx",
+    "incr",
+    "decr",
+    "incrby",
+    "decrby",
+    "incrbyfloat",
+    "append",
+    "setrange",
+    // bitmaps
+    "setbit",
+    "bitop",
+    "bitfield",
+    // keyspace
+    "del",
+    "unlink",
+    "rename",
+    "renamenx",
+    "copy",
+    "move",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "persist",
+    "flushdb",
+    "flushall",
+    "swapdb",
+    // hashes
+    "hset",
+    "hmset",
+    "hsetnx",
+    "hdel",
+    "hincrby",
+    "hincrbyfloat",
+    // sets
+    "sadd",
+    "srem",
+    "smove",
+    "spop",
+    "sunionstore",
+    "sdiffstore",
+    "sinterstore",
+    // sorted sets
+    "zadd",
+    "zincrby",
+    "zrem",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zpopmin",
+    "zpopmax",
+    "zmpop",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zrangestore",
+];
+
+/// After a write command ran: for the families not yet converted to the
+/// precise per-command hook (lists, and any family added later), touches
+/// every key its key specification names, whether or not it changed:
+/// safe, since a spurious invalidation only makes an EXEC fail.
 pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, args: Args) {
-    if srv.watches.keys.is_empty() {
+    if srv.watches.keys.is_empty() || PRECISE.contains(&def.name) {
         return;
-    }
-    match def.name {
-        "flushdb" | "flushall" | "swapdb" => return,
-        "move" => {
-            if let Some(d) = crate::util::numbers::parse_i64(args.get(2)) {
-                if d >= 0 {
-                    touch_key(srv, client, d as usize, args.get(1));
-                }
-            }
-        }
-        _ => {}
     }
     let (first, last, step) = def.keys;
     if first <= 0 || step <= 0 {
@@ -261,26 +344,28 @@ pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, arg
 pub fn drain_expired(srv: &mut Server, client: Option<&mut Client>) {
     let mut client = client;
     for db in 0..srv.dbs.len() {
-        for evicted in [false, true] {
+        for which in 0..3 {
             let d = &mut srv.dbs[db];
-            let log = if evicted {
-                &mut d.evicted_log
-            } else {
-                &mut d.expired_log
+            let log = match which {
+                0 => &mut d.expired_log,
+                1 => &mut d.evicted_log,
+                _ => &mut d.new_log,
             };
             if log.is_empty() {
                 continue;
             }
             let keys = std::mem::take(log);
-            let (class, event): (u32, &[u8]) = if evicted {
-                (crate::server::notify::EVICTED, b"evicted")
-            } else {
-                (crate::server::notify::EXPIRED, b"expired")
+            let (class, event): (u32, &[u8]) = match which {
+                0 => (crate::server::notify::EXPIRED, b"expired"),
+                1 => (crate::server::notify::EVICTED, b"evicted"),
+                _ => (crate::server::notify::NEW, b"new"),
             };
             for k in &keys {
                 crate::server::notify::notify(srv, client.as_deref_mut(), class, event, k, db);
             }
-            if srv.watches.keys.is_empty() {
+            // A created key is no modification by itself: the command that
+            // created it signals it (Redis's dbAdd does not touch WATCH).
+            if which == 2 || srv.watches.keys.is_empty() {
                 continue;
             }
             for k in keys {

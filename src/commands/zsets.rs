@@ -9,6 +9,7 @@
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
+use crate::server::notify as ntf;
 use crate::types::skiplist::{Added, LexRange, ScoreRange};
 use crate::types::zset_value::{Limits, ZSetVal};
 use crate::util::numbers::{parse_f64, parse_i64};
@@ -287,6 +288,13 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             .reply
             .int(if fl & CH != 0 { added + updated } else { added });
     }
+    if added + updated > 0 {
+        ctx.changed(
+            ntf::ZSET,
+            if fl & INCR != 0 { b"zincr" } else { b"zadd" },
+            key,
+        );
+    }
     Ok(())
 }
 
@@ -300,12 +308,16 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.client.db;
     match ctx.srv.dbs[db].lookup_mut(key, now) {
         Some(Value::ZSet(zs)) => {
-            let s = zs.score(m).unwrap_or(0.0) + inc;
+            let old = zs.score(m);
+            let s = old.unwrap_or(0.0) + inc;
             if s.is_nan() {
                 return Err(NAN_SCORE);
             }
             zs.insert(m, s, lim);
             ctx.client.reply.double(s);
+            if old != Some(s) {
+                ctx.changed(ntf::ZSET, b"zincr", key);
+            }
         }
         Some(_) => return Err(err::WRONGTYPE),
         None => {
@@ -313,6 +325,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
             v.insert(m, inc, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
             ctx.client.reply.double(inc);
+            ctx.changed(ntf::ZSET, b"zincr", key);
         }
     }
     Ok(())
@@ -415,7 +428,14 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        ctx.notify(ntf::ZSET, b"zrem", key, ctx.client.db);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+        ctx.modified(ctx.client.db, key);
+    }
     ctx.client.reply.int(n);
     Ok(())
 }
@@ -523,7 +543,9 @@ fn range_impl(ctx: &mut Ctx, by0: Option<By>, rev0: bool, store: bool) -> CmdRes
         None => {
             srv.stats.keyspace_misses += 1;
             if store {
-                srv.dbs[ctx.client.db].remove(args.get(1), now);
+                if srv.dbs[ctx.client.db].remove(args.get(1), now).is_some() {
+                    ctx.changed(ntf::GENERIC, b"del", args.get(1));
+                }
                 ctx.client.reply.int(0);
             } else {
                 ctx.client.reply.empty_array();
@@ -649,7 +671,18 @@ fn zremrange(ctx: &mut Ctx, by: By) -> CmdResult {
             n = z.delete_ranks(a, b);
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        let ev: &[u8] = match by {
+            By::Rank => b"zremrangebyrank",
+            By::Score => b"zremrangebyscore",
+            By::Lex => b"zremrangebylex",
+        };
+        ctx.changed(ntf::ZSET, ev, key);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+    }
     ctx.client.reply.int(n as i64);
     Ok(())
 }
@@ -712,7 +745,7 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
         r.double(s);
     });
     z.delete_ranks(a, b);
-    drop_if_empty(ctx, key);
+    popped(ctx, key, max);
     Ok(())
 }
 
@@ -944,7 +977,9 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
     if result.is_empty() {
-        ctx.srv.dbs[db].remove(dst, now);
+        if ctx.srv.dbs[db].remove(dst, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", dst);
+        }
         ctx.client.reply.int(0);
         return;
     }
@@ -955,7 +990,40 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
         z.insert(m, *s, lim);
     }
     ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    ctx.changed(ntf::ZSET, store_event(ctx.args.get(0)), dst);
     ctx.client.reply.int(result.len() as i64);
+}
+
+/// The keyspace event of a storing command: its own name, lowercase.
+fn store_event(name: &[u8]) -> &'static [u8] {
+    const EVENTS: [&[u8]; 4] = [
+        b"zunionstore",
+        b"zinterstore",
+        b"zdiffstore",
+        b"zrangestore",
+    ];
+    EVENTS
+        .into_iter()
+        .find(|e| name.eq_ignore_ascii_case(e))
+        .unwrap_or(b"zrangestore")
+}
+
+/// `drop_if_empty`, telling whether it deleted the key.
+fn removed_key(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let now = ctx.srv.now_ms;
+    let had = ctx.srv.dbs[ctx.client.db].contains(key, now);
+    drop_if_empty(ctx, key);
+    had && !ctx.srv.dbs[ctx.client.db].contains(key, now)
+}
+
+/// After ZPOPMIN/ZPOPMAX/ZMPOP popped from `key`: its events, as Redis's
+/// `genericZpopCommand`, and the key's removal once empty.
+fn popped(ctx: &mut Ctx, key: &[u8], max: bool) {
+    let emptied = removed_key(ctx, key);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    if emptied {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1022,7 +1090,7 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
             r.double(s);
         });
         z.delete_ranks(a, b);
-        drop_if_empty(ctx, key);
+        popped(ctx, key, max);
         return Ok(());
     }
     ctx.client.reply.null_array();
