@@ -445,10 +445,8 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
             db.set_expire(key, at);
             ctx.changed(ntf::GENERIC, b"expire", key);
         }
-        None if fl & OPT_PERSIST != 0 => {
-            if db.persist(key) {
-                ctx.changed(ntf::GENERIC, b"persist", key);
-            }
+        None if fl & OPT_PERSIST != 0 && db.persist(key) => {
+            ctx.changed(ntf::GENERIC, b"persist", key);
         }
         None => {}
     }
