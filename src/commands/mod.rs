@@ -324,6 +324,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         }
     }
     let flushed = multi::before_flush(srv, client, def);
+    let misses = srv.stats.keyspace_misses;
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -333,6 +334,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     st.calls += 1;
     st.usec += usec;
     multi::drain_expired(srv, Some(client));
+    if srv.stats.keyspace_misses != misses {
+        multi::notify_misses(srv, client, def, args, srv.stats.keyspace_misses - misses);
+    }
     if result.is_ok() && def.flags & flags::WRITE != 0 {
         multi::signal_write(srv, client, def, args);
         if !flushed.is_empty() {

@@ -338,6 +338,41 @@ pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, arg
     }
 }
 
+/// The `keymiss` events (class `m`) of a read command that missed `n`
+/// lookups. Redis publishes them from `lookupKeyRead` itself; rather than
+/// hooking every read path, the server notices that the miss counter moved
+/// and publishes one event per key of the command's key specification
+/// that is absent, in argument order, at most `n` of them. Read commands
+/// create no keys, so an absent key after the command was a miss. Writes
+/// that read a source key (COPY, *STORE) and movable-key reads publish
+/// nothing yet.
+pub fn notify_misses(srv: &mut Server, client: &mut Client, def: &CommandDef, args: Args, n: u64) {
+    use super::table::flags::READONLY;
+    if srv.config.notify_keyspace_events & crate::server::notify::KEY_MISS == 0
+        || def.flags & READONLY == 0
+    {
+        return;
+    }
+    let (first, last, step) = def.keys;
+    if first <= 0 || step <= 0 {
+        return;
+    }
+    let count = args.len() as i32;
+    let last = if last < 0 { count + last } else { last };
+    let (db, now) = (client.db, srv.now_ms);
+    let mut left = n;
+    let mut i = first;
+    while i <= last && i < count && left > 0 {
+        let key = args.get(i as usize);
+        if !srv.dbs[db].contains(key, now) {
+            let class = crate::server::notify::KEY_MISS;
+            crate::server::notify::notify(srv, Some(client), class, b"keymiss", key, db);
+            left -= 1;
+        }
+        i += step;
+    }
+}
+
 /// Takes the keys every Db removed by expiry or eviction, publishes their
 /// `expired`/`evicted` events and invalidates their watchers. Run after
 /// each command, each eviction pass and each active expiry cycle.

@@ -62,7 +62,7 @@ def split(line):
 
 def main(src, dst, flags):
     port = 17000 + os.getpid() % 1000
-    p = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"] + flags, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"] + flags, stdout=subprocess.DEVNULL)
     time.sleep(0.3)
     try:
         conns = {}
