@@ -720,6 +720,11 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
     // `bit_offset` bounded each offset by proto-max-bulk-len; a field may
     // reach up to 63 bits past it, as in Redis.
     let now = ctx.srv.now_ms;
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        // Create the key first so its `new` event precedes the reply.
+        bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
+        ntf::flush_logged(ctx.srv, ctx.client);
+    }
     let (p, _) = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
     let reply = &mut ctx.client.reply;
     reply.array(ops.len());

@@ -98,10 +98,13 @@ fn write_hash<'a>(
     match db.lookup(key, now) {
         Some(Value::Hash(_)) => {}
         Some(_) => return Err(err::WRONGTYPE),
-        None if create => db.insert(key, Value::Hash(Box::default()), false),
+        None if create => {
+            db.insert(key, Value::Hash(Box::default()), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
+        }
         None => return Ok(None),
     }
-    match db.lookup_mut(key, now) {
+    match ctx.srv.dbs[ctx.client.db].lookup_mut(key, now) {
         Some(Value::Hash(h)) => Ok(Some(h)),
         _ => Ok(None),
     }

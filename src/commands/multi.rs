@@ -6,8 +6,11 @@
 //! then answers EXECABORT. EXEC runs the queue through `execute` again, one
 //! command after the other, so each is counted in commandstats as Redis
 //! counts it, and nothing else can run in between: the server has a single
-//! thread. WATCH is optimistic locking: `signal_write` marks every client
-//! watching a written key dirty and its EXEC answers a null array.
+//! thread. WATCH is optimistic locking: a real change to a watched key
+//! (signalled by the write command itself through `Ctx::changed`, or by
+//! expiry, eviction and flushes) marks every client watching it dirty and
+//! its EXEC answers a null array. `signal_write` is the coarse fallback for
+//! write commands that do not signal their own changes yet.
 
 use super::table::{flags::*, CommandDef};
 use super::{Args, CmdError, CmdResult, Ctx};

@@ -372,15 +372,22 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: SetVal, event: &[u8]) {
     let now = ctx.srv.now_ms;
     let n = result.len();
     let db = &mut ctx.srv.dbs[ctx.client.db];
+    // As Redis: the reply goes out before the events (but after `new`,
+    // which `setKey` publishes), for a RESP3 client hearing its own events.
     if n == 0 {
-        if db.remove(dst, now).is_some() {
+        let removed = db.remove(dst, now).is_some();
+        ctx.client.reply.int(0);
+        if removed {
             ctx.changed(ntf::GENERIC, b"del", dst);
         }
     } else {
         db.insert(dst, Value::Set(Box::new(result)), false);
+        if ctx.srv.config.notify_keyspace_events != 0 {
+            super::multi::drain_expired(ctx.srv, Some(ctx.client));
+        }
+        ctx.client.reply.int(n as i64);
         ctx.changed(ntf::SET, event, dst);
     }
-    ctx.client.reply.int(n as i64);
 }
 
 fn sunion(ctx: &mut Ctx) -> CmdResult {
@@ -516,6 +523,13 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         }
         _ => return Err(err::SYNTAX),
     };
+    // Redis publishes `spop` before replying: a RESP3 client subscribed to
+    // its own events gets the push first.
+    if count != Some(0) && ctx.srv.config.notify_keyspace_events != 0 {
+        if let Some(Value::Set(_)) = ctx.srv.dbs[ctx.client.db].peek(key, now) {
+            ctx.notify(ntf::SET, b"spop", key, ctx.client.db);
+        }
+    }
     let db = &mut ctx.srv.dbs[ctx.client.db];
     let reply = &mut ctx.client.reply;
     let set = match db.lookup_mut(key, now) {
@@ -530,7 +544,6 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         Some(_) => return Err(err::WRONGTYPE),
     };
     let cur = ctx.client.db;
-    let notify = ctx.srv.config.notify_keyspace_events != 0;
     match count {
         None => {
             let i = rand_below(set.len());
@@ -543,7 +556,6 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         Some(c) if c >= set.len() => {
             reply_set(reply, set);
             db.remove(key, now);
-            ctx.notify(ntf::SET, b"spop", key, cur);
             ctx.notify(ntf::GENERIC, b"del", key, cur);
             ctx.modified(cur, key);
             return Ok(());
@@ -568,11 +580,8 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         db.remove(key, now);
     }
     if count != Some(0) {
-        if notify {
-            ctx.notify(ntf::SET, b"spop", key, cur);
-            if emptied {
-                ctx.notify(ntf::GENERIC, b"del", key, cur);
-            }
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, cur);
         }
         ctx.modified(cur, key);
     }

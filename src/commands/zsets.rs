@@ -229,6 +229,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             }
             let v = ZSetVal::with_capacity(n, maxlen, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
         }
     }
     let Some(Value::ZSet(zs)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
@@ -324,6 +325,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
             let mut v = ZSetVal::with_capacity(1, m.len(), lim);
             v.insert(m, inc, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
             ctx.client.reply.double(inc);
             ctx.changed(ntf::ZSET, b"zincr", key);
         }
@@ -543,10 +545,11 @@ fn range_impl(ctx: &mut Ctx, by0: Option<By>, rev0: bool, store: bool) -> CmdRes
         None => {
             srv.stats.keyspace_misses += 1;
             if store {
-                if srv.dbs[ctx.client.db].remove(args.get(1), now).is_some() {
+                let removed = srv.dbs[ctx.client.db].remove(args.get(1), now).is_some();
+                ctx.client.reply.int(0);
+                if removed {
                     ctx.changed(ntf::GENERIC, b"del", args.get(1));
                 }
-                ctx.client.reply.int(0);
             } else {
                 ctx.client.reply.empty_array();
             }
@@ -737,6 +740,9 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
     };
     let pairs = resp3 && has_count;
     r.array(if pairs { n } else { 2 * n });
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        return pop_announced(ctx, key, max, (a, b), pairs);
+    }
     z.walk(a, b, max, |m, s| {
         if pairs {
             r.array(2);
@@ -976,11 +982,14 @@ fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
+    // As Redis: the reply goes out before the events (but after `new`,
+    // which `setKey` publishes), for a RESP3 client hearing its own events.
     if result.is_empty() {
-        if ctx.srv.dbs[db].remove(dst, now).is_some() {
+        let removed = ctx.srv.dbs[db].remove(dst, now).is_some();
+        ctx.client.reply.int(0);
+        if removed {
             ctx.changed(ntf::GENERIC, b"del", dst);
         }
-        ctx.client.reply.int(0);
         return;
     }
     let lim = limits(ctx);
@@ -990,8 +999,11 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
         z.insert(m, *s, lim);
     }
     ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
-    ctx.changed(ntf::ZSET, store_event(ctx.args.get(0)), dst);
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        super::multi::drain_expired(ctx.srv, Some(ctx.client));
+    }
     ctx.client.reply.int(result.len() as i64);
+    ctx.changed(ntf::ZSET, store_event(ctx.args.get(0)), dst);
 }
 
 /// The keyspace event of a storing command: its own name, lowercase.
@@ -1014,6 +1026,42 @@ fn removed_key(ctx: &mut Ctx, key: &[u8]) -> bool {
     let had = ctx.srv.dbs[ctx.client.db].contains(key, now);
     drop_if_empty(ctx, key);
     had && !ctx.srv.dbs[ctx.client.db].contains(key, now)
+}
+
+/// The pop with keyspace notifications on: Redis's `genericZpopCommand`
+/// publishes its event right after the reply's array header, so a RESP3
+/// client subscribed to its own events gets the push there, before the
+/// popped elements (collected first, as the event needs the server).
+fn pop_announced(
+    ctx: &mut Ctx,
+    key: &[u8],
+    max: bool,
+    (a, b): (usize, usize),
+    pairs: bool,
+) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let mut items = Vec::with_capacity(b - a + 1);
+    // The caller's lookup already counted this access (LRU/LFU).
+    let touch = crate::db::evict::no_touch();
+    crate::db::evict::set_no_touch(true);
+    if let Some(Value::ZSet(z)) = ctx.srv.dbs[ctx.client.db].lookup_mut(key, now) {
+        z.walk(a, b, max, |m, s| items.push((m.to_vec(), s)));
+        z.delete_ranks(a, b);
+    }
+    crate::db::evict::set_no_touch(touch);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    let r = &mut ctx.client.reply;
+    for (m, s) in &items {
+        if pairs {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(*s);
+    }
+    if removed_key(ctx, key) {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
+    Ok(())
 }
 
 /// After ZPOPMIN/ZPOPMAX/ZMPOP popped from `key`: its events, as Redis's
@@ -1084,6 +1132,9 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
         r.array(2);
         r.bulk(key);
         r.array(c);
+        if ctx.srv.config.notify_keyspace_events != 0 {
+            return pop_announced(ctx, key, max, (a, b), true);
+        }
         z.walk(a, b, max, |m, s| {
             r.array(2);
             r.bulk(m);

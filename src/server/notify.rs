@@ -54,6 +54,17 @@ pub const STREAM: u32 = 1 << 10;
 pub const KEY_MISS: u32 = 1 << 11;
 pub const NEW: u32 = 1 << 14;
 
+/// Publishes now the events the Db logged so far (`expired`, `evicted`,
+/// `new`). Handlers call it between creating a key and writing a reply
+/// that Redis writes before its own event, so a RESP3 client subscribed
+/// to its own events gets the `new` push before the reply, as in Redis.
+#[inline]
+pub fn flush_logged(srv: &mut Server, client: &mut Client) {
+    if srv.config.notify_keyspace_events != 0 {
+        crate::commands::multi::drain_expired(srv, Some(client));
+    }
+}
+
 /// Redis's `notifyKeyspaceEvent`.
 pub fn notify(
     srv: &mut Server,

@@ -6,12 +6,17 @@
 //! clients named by slab token; each client also lists its own watched keys
 //! so UNWATCH, EXEC and disconnect remove them without a scan.
 //!
-//! Modification is signalled generically from `commands::execute`: after a
-//! command flagged `write` runs, the keys named by its key specification
-//! are touched (and FLUSHDB/FLUSHALL/SWAPDB/MOVE touch their extra
-//! databases). That over-approximates Redis in a few no-op writes (a SET NX
-//! that sets nothing still invalidates), which only makes EXEC fail safe.
-//! Keys removed by expiry are not signalled yet.
+//! Modification is signalled where it happens, as Redis does: each write
+//! command calls `Ctx::changed` / `Ctx::modified` at the exact points where
+//! Redis calls `signalModifiedKey`, so a write that changes nothing (SETNX
+//! on an existing key, DEL of a missing key, SREM of an absent member,
+//! ZADD of an unchanged score) leaves EXEC alone. Keys removed by expiry or
+//! eviction are signalled when the Db's logs are drained; FLUSHDB, FLUSHALL
+//! and SWAPDB touch the watched keys that exist in the databases they
+//! change (`touchAllWatchedKeysInDb`). Write commands not yet converted to
+//! the hook (the list family, for now) still touch every key their key
+//! specification names (`commands::multi::signal_write`): an
+//! over-approximation that can only make an EXEC fail safe.
 
 use std::collections::HashMap;
 

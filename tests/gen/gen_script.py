@@ -87,6 +87,10 @@ def main(src, dst, flags):
             conns[c].s.sendall(enc(split(rest)))
             conns[c].reply()
             out.append(line)
+            # Messages after the reply on the same connection (RESP3 pushes
+            # to a client subscribed to its own events).
+            n = conns[c].count(0.03)
+            out += ["@%d<" % c] * n
             for sub in (2, 3):
                 if sub != c and sub in conns:
                     n = conns[sub].count(0.03)
