@@ -325,6 +325,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     }
     let flushed = multi::before_flush(srv, client, def);
     let misses = srv.stats.keyspace_misses;
+    let absent = multi::absent_keys(srv, client, def, args);
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -335,7 +336,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     st.usec += usec;
     multi::drain_expired(srv, Some(client));
     if srv.stats.keyspace_misses != misses {
-        multi::notify_misses(srv, client, def, args, srv.stats.keyspace_misses - misses);
+        let n = srv.stats.keyspace_misses - misses;
+        multi::notify_misses(srv, client, def, args, absent, n);
     }
     if result.is_ok() && def.flags & flags::WRITE != 0 {
         multi::signal_write(srv, client, def, args);

@@ -341,38 +341,81 @@ pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, arg
     }
 }
 
-/// The `keymiss` events (class `m`) of a read command that missed `n`
-/// lookups. Redis publishes them from `lookupKeyRead` itself; rather than
-/// hooking every read path, the server notices that the miss counter moved
-/// and publishes one event per key of the command's key specification
-/// that is absent, in argument order, at most `n` of them. Read commands
-/// create no keys, so an absent key after the command was a miss. Writes
-/// that read a source key (COPY, *STORE) and movable-key reads publish
-/// nothing yet.
-pub fn notify_misses(srv: &mut Server, client: &mut Client, def: &CommandDef, args: Args, n: u64) {
-    use super::table::flags::READONLY;
-    if srv.config.notify_keyspace_events & crate::server::notify::KEY_MISS == 0
-        || def.flags & READONLY == 0
-    {
-        return;
+/// With the `m` class on, the arguments (by index) naming keys that do not
+/// exist before the command runs: the candidates for its `keymiss` events.
+/// Empty (no allocation) otherwise.
+pub fn absent_keys(srv: &mut Server, client: &Client, def: &CommandDef, args: Args) -> Vec<usize> {
+    let mut out = Vec::new();
+    if srv.config.notify_keyspace_events & crate::server::notify::KEY_MISS == 0 {
+        return out;
+    }
+    // OBJECT looks keys up without notifying (Redis's LOOKUP_NONOTIFY).
+    if matches!(def.name, "encoding" | "freq" | "idletime" | "refcount") {
+        return out;
+    }
+    let (db, now) = (client.db, srv.now_ms);
+    let mut check = |i: usize| {
+        if i < args.len() && !srv.dbs[db].contains(args.get(i), now) {
+            out.push(i);
+        }
+    };
+    // Movable keys: the numkeys forms that read their keys.
+    let numkeys_at = match def.name {
+        "zunion" | "zinter" | "zdiff" | "sintercard" | "zintercard" => 1,
+        "zunionstore" | "zinterstore" | "zdiffstore" => 2,
+        _ => 0,
+    };
+    if numkeys_at > 0 {
+        if numkeys_at == 2 {
+            check(1);
+        }
+        let n = crate::util::numbers::parse_i64(args.get(numkeys_at)).unwrap_or(0);
+        let n = n.clamp(0, args.len() as i64) as usize;
+        for i in numkeys_at + 1..(numkeys_at + 1 + n).min(args.len()) {
+            check(i);
+        }
+        return out;
     }
     let (first, last, step) = def.keys;
     if first <= 0 || step <= 0 {
-        return;
+        return out;
     }
     let count = args.len() as i32;
     let last = if last < 0 { count + last } else { last };
-    let (db, now) = (client.db, srv.now_ms);
-    let mut left = n;
     let mut i = first;
-    while i <= last && i < count && left > 0 {
-        let key = args.get(i as usize);
-        if !srv.dbs[db].contains(key, now) {
-            let class = crate::server::notify::KEY_MISS;
-            crate::server::notify::notify(srv, Some(client), class, b"keymiss", key, db);
-            left -= 1;
-        }
+    while i <= last && i < count {
+        check(i as usize);
         i += step;
+    }
+    out
+}
+
+/// The `keymiss` events of a command whose lookups missed `n` times.
+/// Redis publishes them from `lookupKeyRead` itself; rather than hooking
+/// every read path, the server notices that the miss counter moved and
+/// names `n` of the keys that were absent before the command: the first
+/// ones for a read command (keys are read in argument order), the last
+/// ones for a write command (its key specification starts with the
+/// destination, which is written, not read; COPY reads its first key).
+pub fn notify_misses(
+    srv: &mut Server,
+    client: &mut Client,
+    def: &CommandDef,
+    args: Args,
+    absent: Vec<usize>,
+    n: u64,
+) {
+    use super::table::flags::READONLY;
+    let n = (n as usize).min(absent.len());
+    let picked = if def.flags & READONLY != 0 || def.name == "copy" {
+        &absent[..n]
+    } else {
+        &absent[absent.len() - n..]
+    };
+    let db = client.db;
+    for &i in picked {
+        let class = crate::server::notify::KEY_MISS;
+        crate::server::notify::notify(srv, Some(client), class, b"keymiss", args.get(i), db);
     }
 }
 

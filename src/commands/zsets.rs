@@ -823,7 +823,8 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         match ctx.srv.dbs[db].lookup(key, now) {
-            None | Some(Value::ZSet(_)) => {}
+            None => ctx.srv.stats.keyspace_misses += 1,
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             // Plain sets are valid inputs in Redis (score 1); they join
             // here once the set type lands.
             Some(_) => return Err(err::WRONGTYPE),
@@ -1181,8 +1182,11 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let mut empty = false;
     for k in 0..n {
         match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
-            None => empty = true,
-            Some(Value::ZSet(_)) => {}
+            None => {
+                empty = true;
+                ctx.srv.stats.keyspace_misses += 1;
+            }
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
