@@ -107,7 +107,7 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    if ctx.client.multi.dirty {
+    if ctx.client.multi.dirty || watched_key_expired(ctx.srv, ctx.client) {
         discard_transaction(ctx.srv, ctx.client);
         ctx.client.reply.null_array();
         return Ok(());
@@ -157,7 +157,8 @@ fn watch(ctx: &mut Ctx) -> CmdResult {
             continue;
         }
         ctx.client.multi.watched.push((db, key.to_vec()));
-        ctx.srv.watches.add(db, key, ctx.client.token);
+        let expired = key_is_expired(ctx.srv, db, key);
+        ctx.srv.watches.add(db, key, ctx.client.token, expired);
     }
     ctx.client.reply.ok();
     Ok(())
@@ -179,64 +180,107 @@ fn mark_dirty(srv: &mut Server, client: &mut Client, tokens: Vec<usize>) {
     }
 }
 
+/// Redis's `keyIsExpired`: the key is still stored but its deadline has
+/// passed (only lazy or active expiry has not deleted it yet).
+fn key_is_expired(srv: &Server, db: usize, key: &[u8]) -> bool {
+    let now = srv.now_ms;
+    srv.dbs
+        .get(db)
+        .and_then(|d| d.expire_at(key))
+        .is_some_and(|at| at <= now)
+}
+
+/// Whether `key` is stored in `db`, expired or not (Redis's `dictFind`).
+fn present(srv: &mut Server, db: usize, key: &[u8]) -> bool {
+    srv.dbs
+        .get_mut(db)
+        .is_some_and(|d| d.lru_field(key).is_some())
+}
+
+/// Redis's `isWatchedKeyExpired`, checked by EXEC: a key that was alive
+/// when watched and has expired since (even if nothing deleted it yet)
+/// fails the transaction.
+fn watched_key_expired(srv: &Server, client: &Client) -> bool {
+    client.multi.watched.iter().any(|(db, key)| {
+        !srv.watches.watched_expired(*db, key, client.token) && key_is_expired(srv, *db, key)
+    })
+}
+
 /// Redis's `signalModifiedKey`, for one key.
 pub fn touch_key(srv: &mut Server, client: &mut Client, db: usize, key: &[u8]) {
     if srv.watches.keys.is_empty() {
         return;
     }
-    let w = srv.watches.watchers(db, key);
+    let is_present = present(srv, db, key);
+    let w = srv.watches.touch(db, key, is_present);
     mark_dirty(srv, client, w);
 }
 
-/// Before FLUSHDB/FLUSHALL/SWAPDB run: the clients watching a key that
-/// exists now (Redis's `touchAllWatchedKeysInDb` only touches keys the
-/// emptied or swapped database holds). Marked dirty once the command ran.
-pub fn before_flush(srv: &mut Server, client: &Client, def: &CommandDef) -> Vec<usize> {
-    if srv.watches.keys.is_empty() {
-        return Vec::new();
-    }
-    let only = match def.name {
-        "flushdb" => Some(client.db),
-        "flushall" => None,
-        _ => return Vec::new(),
-    };
-    let now = srv.now_ms;
-    let mut out = Vec::new();
-    let keys: Vec<(usize, Vec<u8>, Vec<usize>)> = srv
+/// Redis's `touchAllWatchedKeysInDb(emptied, replaced_with)`: the clients
+/// watching a key of `emptied` that is stored there or in `replaced_with`,
+/// with Redis 7.0's care for expired keys (a key watched while expired that
+/// simply goes away is no change; a missing key replaced by an expired one
+/// becomes "watched while expired").
+fn touch_all_in_db(srv: &mut Server, emptied: usize, replaced_with: Option<usize>) -> Vec<usize> {
+    let keys: Vec<Vec<u8>> = srv
         .watches
         .keys
-        .iter()
-        .filter(|((d, _), _)| only.is_none_or(|x| x == *d))
-        .map(|((d, k), v)| (*d, k.clone(), v.clone()))
+        .keys()
+        .filter(|(d, _)| *d == emptied)
+        .map(|(_, k)| k.clone())
         .collect();
-    for (d, k, v) in keys {
-        if srv.dbs.get_mut(d).is_some_and(|db| db.contains(&k, now)) {
-            out.extend(v);
+    let mut out = Vec::new();
+    for k in keys {
+        let in_emptied = present(srv, emptied, &k);
+        let in_replaced = replaced_with.is_some_and(|r| present(srv, r, &k));
+        if !in_emptied && !in_replaced {
+            continue;
+        }
+        let replaced_expired = replaced_with.is_some_and(|r| key_is_expired(srv, r, &k));
+        let Some(ws) = srv.watches.keys.get_mut(&(emptied, k)) else {
+            continue;
+        };
+        for w in ws.iter_mut() {
+            if w.expired {
+                if !in_replaced {
+                    w.expired = false;
+                    continue;
+                } else if replaced_expired {
+                    continue;
+                }
+            } else if !in_emptied && replaced_expired {
+                w.expired = true;
+                continue;
+            }
+            out.push(w.token);
         }
     }
     out
 }
 
-/// SWAPDB a b, before the swap (Redis's `touchAllWatchedKeysInDb` both
-/// ways): a key watched in either database changes if it exists in either.
+/// Before FLUSHDB/FLUSHALL run: the clients whose watched keys they
+/// change. Marked dirty once the command ran.
+pub fn before_flush(srv: &mut Server, client: &Client, def: &CommandDef) -> Vec<usize> {
+    if srv.watches.keys.is_empty() {
+        return Vec::new();
+    }
+    match def.name {
+        "flushdb" => touch_all_in_db(srv, client.db, None),
+        "flushall" => (0..srv.dbs.len())
+            .flat_map(|d| touch_all_in_db(srv, d, None))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// SWAPDB a b, before the swap: each database's watched keys see the
+/// other's contents arrive.
 pub fn touch_swapped(srv: &mut Server, client: &mut Client, a: usize, b: usize) {
     if srv.watches.keys.is_empty() {
         return;
     }
-    let now = srv.now_ms;
-    let keys: Vec<(Vec<u8>, Vec<usize>)> = srv
-        .watches
-        .keys
-        .iter()
-        .filter(|((d, _), _)| *d == a || *d == b)
-        .map(|((_, k), v)| (k.clone(), v.clone()))
-        .collect();
-    let mut out = Vec::new();
-    for (k, v) in keys {
-        if srv.dbs[a].contains(&k, now) || srv.dbs[b].contains(&k, now) {
-            out.extend(v);
-        }
-    }
+    let mut out = touch_all_in_db(srv, a, Some(b));
+    out.extend(touch_all_in_db(srv, b, Some(a)));
     mark_dirty(srv, client, out);
 }
 
@@ -450,7 +494,9 @@ pub fn drain_expired(srv: &mut Server, client: Option<&mut Client>) {
                 continue;
             }
             for k in keys {
-                for t in srv.watches.watchers(db, &k) {
+                // Redis signals the deleted key (deleteExpiredKeyAndPropagate,
+                // eviction): no change for a client that watched it expired.
+                for t in srv.watches.touch(db, &k, false) {
                     match client.as_deref_mut() {
                         Some(c) if c.token == t => c.multi.dirty = true,
                         _ => {
