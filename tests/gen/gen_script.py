@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
-"""Turns a list of commands into a differential script: after each command
-sent on connection 1, one `@2<` per message the subscriber on connection 2
-received from the real redis-server (counted live)."""
+"""Turns a list of commands into a differential script for
+tests/differential.rs: after each command, one `@N<` line per extra message
+(Pub/Sub message or RESP3 push) each connection received from the real
+redis-server, counted live, so the script reads every message a subscriber
+gets and compares them byte for byte.
+
+    gen_script.py SOURCE OUTPUT [redis-server flags...]
+
+The source uses the script syntax; `@N<` lines are what this adds."""
 import socket, subprocess, sys, time, shlex, os
 
 def enc(args):
