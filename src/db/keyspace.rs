@@ -82,6 +82,9 @@ pub struct Db {
     /// Keys removed by memory eviction, drained the same way (`evicted`
     /// notifications, WATCH invalidation).
     pub evicted_log: Vec<Vec<u8>>,
+    /// Keys created (Redis's `dbAdd`), logged only while the `n` class of
+    /// notify-keyspace-events is on, drained the same way into `new` events.
+    pub new_log: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -223,6 +226,9 @@ impl Db {
             return;
         }
         let lru = if lfu { super::evict::lfu_init() } else { lru };
+        if crate::server::notify::new_on() {
+            self.new_log.push(key.to_vec());
+        }
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
