@@ -773,7 +773,10 @@ pub static TABLE: &[ConfigDef] = &[
         MODIFIABLE,
         Special::NotifyKeyspaceEvents,
     )
-    .field(|c, v| c.notify_keyspace_events = v.num() as u32),
+    .field(|c, v| {
+        c.notify_keyspace_events = v.num() as u32;
+        crate::server::notify::set_flags(c.notify_keyspace_events);
+    }),
     special("bind", MODIFIABLE | MULTI_ARG, Special::Bind).field(|c, v| {
         c.bind = v.list().to_vec();
     }),

@@ -27,6 +27,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::{StrVal, Value};
 use crate::protocol::reply::Reply;
+use crate::server::notify as ntf;
 use crate::server::stats::Stats;
 use crate::util::glob;
 use crate::util::numbers::{fmt_u64, parse_i64};
@@ -241,10 +242,10 @@ impl Header {
 /// threshold would have handed to its background thread.
 fn del(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
     let mut n = 0;
     for key in ctx.args.from(1).iter() {
-        if db.remove(key, now).is_some() {
+        if ctx.srv.dbs[ctx.client.db].remove(key, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", key);
             n += 1;
         }
     }
@@ -458,10 +459,17 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let Some(val) = db.remove(src, now) else {
         return Err(err::NO_KEY);
     };
+    // Redis deletes an existing destination and adds the key anew (a
+    // `new` event), rather than overwriting it.
+    db.remove(dst, now);
     db.insert(dst, val, false);
     if let Some(at) = deadline {
         db.set_expire(dst, at);
     }
+    ctx.modified(ctx.client.db, src);
+    ctx.modified(ctx.client.db, dst);
+    ctx.notify(ntf::GENERIC, b"rename_from", src, ctx.client.db);
+    ctx.notify(ntf::GENERIC, b"rename_to", dst, ctx.client.db);
     if nx {
         ctx.client.reply.int(1);
     } else {
@@ -510,10 +518,13 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.int(0);
         return Ok(());
     }
+    dst.remove(newkey, now);
     dst.insert(newkey, val, false);
     if let Some(at) = deadline {
         dst.set_expire(newkey, at);
     }
+    ctx.modified(dst_id, newkey);
+    ctx.notify(ntf::GENERIC, b"copy_to", newkey, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -548,6 +559,10 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     if let Some(at) = deadline {
         dst.set_expire(key, at);
     }
+    ctx.modified(src_id, key);
+    ctx.modified(dst_id, key);
+    ctx.notify(ntf::GENERIC, b"move_from", key, src_id);
+    ctx.notify(ntf::GENERIC, b"move_to", key, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -568,6 +583,7 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         return Err(err::DB_RANGE);
     }
     if a != b {
+        super::multi::touch_swapped(ctx.srv, ctx.client, a as usize, b as usize);
         let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         std::mem::swap(&mut left[lo], &mut right[0]);

@@ -168,7 +168,14 @@ impl Ctx<'_> {
     /// notifications are off.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &[u8], key: &[u8], db: usize) {
-        if self.srv.config.notify_keyspace_events & class != 0 {
+        let flags = self.srv.config.notify_keyspace_events;
+        if flags == 0 {
+            return;
+        }
+        // Events the Db logged during this command (a lazily expired key,
+        // a created key) happened before this one: publish them first.
+        multi::drain_expired(self.srv, Some(self.client));
+        if flags & class != 0 {
             crate::server::notify::notify(self.srv, Some(self.client), class, event, key, db);
         }
     }
@@ -318,6 +325,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         }
     }
     let flushed = multi::before_flush(srv, client, def);
+    let misses = srv.stats.keyspace_misses;
+    let absent = multi::absent_keys(srv, client, def, args);
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
@@ -331,6 +340,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         st.usec += usec;
     }
     multi::drain_expired(srv, Some(client));
+    if srv.stats.keyspace_misses != misses {
+        let n = srv.stats.keyspace_misses - misses;
+        multi::notify_misses(srv, client, def, args, absent, n);
+    }
     // A blocking command that parked its client wrote nothing.
     if result.is_ok() && def.flags & flags::WRITE != 0 && client.blocked.is_none() {
         multi::signal_write(srv, client, def, args);

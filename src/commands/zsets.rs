@@ -9,6 +9,7 @@
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
+use crate::server::notify as ntf;
 use crate::types::skiplist::{Added, LexRange, ScoreRange};
 use crate::types::zset_value::{Limits, ZSetVal};
 use crate::util::numbers::{parse_f64, parse_i64};
@@ -232,6 +233,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             }
             let v = ZSetVal::with_capacity(n, maxlen, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
         }
     }
     let Some(Value::ZSet(zs)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
@@ -291,6 +293,13 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             .reply
             .int(if fl & CH != 0 { added + updated } else { added });
     }
+    if added + updated > 0 {
+        ctx.changed(
+            ntf::ZSET,
+            if fl & INCR != 0 { b"zincr" } else { b"zadd" },
+            key,
+        );
+    }
     Ok(())
 }
 
@@ -304,19 +313,25 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.client.db;
     match ctx.srv.dbs[db].lookup_mut(key, now) {
         Some(Value::ZSet(zs)) => {
-            let s = zs.score(m).unwrap_or(0.0) + inc;
+            let old = zs.score(m);
+            let s = old.unwrap_or(0.0) + inc;
             if s.is_nan() {
                 return Err(NAN_SCORE);
             }
             zs.insert(m, s, lim);
             ctx.client.reply.double(s);
+            if old != Some(s) {
+                ctx.changed(ntf::ZSET, b"zincr", key);
+            }
         }
         Some(_) => return Err(err::WRONGTYPE),
         None => {
             let mut v = ZSetVal::with_capacity(1, m.len(), lim);
             v.insert(m, inc, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
             ctx.client.reply.double(inc);
+            ctx.changed(ntf::ZSET, b"zincr", key);
         }
     }
     Ok(())
@@ -419,7 +434,14 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        ctx.notify(ntf::ZSET, b"zrem", key, ctx.client.db);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+        ctx.modified(ctx.client.db, key);
+    }
     ctx.client.reply.int(n);
     Ok(())
 }
@@ -527,8 +549,11 @@ fn range_impl(ctx: &mut Ctx, by0: Option<By>, rev0: bool, store: bool) -> CmdRes
         None => {
             srv.stats.keyspace_misses += 1;
             if store {
-                srv.dbs[ctx.client.db].remove(args.get(1), now);
+                let removed = srv.dbs[ctx.client.db].remove(args.get(1), now).is_some();
                 ctx.client.reply.int(0);
+                if removed {
+                    ctx.changed(ntf::GENERIC, b"del", args.get(1));
+                }
             } else {
                 ctx.client.reply.empty_array();
             }
@@ -653,7 +678,18 @@ fn zremrange(ctx: &mut Ctx, by: By) -> CmdResult {
             n = z.delete_ranks(a, b);
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        let ev: &[u8] = match by {
+            By::Rank => b"zremrangebyrank",
+            By::Score => b"zremrangebyscore",
+            By::Lex => b"zremrangebylex",
+        };
+        ctx.changed(ntf::ZSET, ev, key);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+    }
     ctx.client.reply.int(n as i64);
     Ok(())
 }
@@ -708,6 +744,9 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
     };
     let pairs = resp3 && has_count;
     r.array(if pairs { n } else { 2 * n });
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        return pop_announced(ctx, key, max, (a, b), pairs);
+    }
     z.walk(a, b, max, |m, s| {
         if pairs {
             r.array(2);
@@ -716,7 +755,7 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
         r.double(s);
     });
     z.delete_ranks(a, b);
-    drop_if_empty(ctx, key);
+    popped(ctx, key, max);
     Ok(())
 }
 
@@ -788,7 +827,8 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         match ctx.srv.dbs[db].lookup(key, now) {
-            None | Some(Value::ZSet(_)) => {}
+            None => ctx.srv.stats.keyspace_misses += 1,
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             // Plain sets are valid inputs in Redis (score 1); they join
             // here once the set type lands.
             Some(_) => return Err(err::WRONGTYPE),
@@ -947,9 +987,14 @@ fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
+    // As Redis: the reply goes out before the events (but after `new`,
+    // which `setKey` publishes), for a RESP3 client hearing its own events.
     if result.is_empty() {
-        ctx.srv.dbs[db].remove(dst, now);
+        let removed = ctx.srv.dbs[db].remove(dst, now).is_some();
         ctx.client.reply.int(0);
+        if removed {
+            ctx.changed(ntf::GENERIC, b"del", dst);
+        }
         return;
     }
     let lim = limits(ctx);
@@ -959,7 +1004,79 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
         z.insert(m, *s, lim);
     }
     ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        super::multi::drain_expired(ctx.srv, Some(ctx.client));
+    }
     ctx.client.reply.int(result.len() as i64);
+    ctx.changed(ntf::ZSET, store_event(ctx.args.get(0)), dst);
+}
+
+/// The keyspace event of a storing command: its own name, lowercase.
+fn store_event(name: &[u8]) -> &'static [u8] {
+    const EVENTS: [&[u8]; 4] = [
+        b"zunionstore",
+        b"zinterstore",
+        b"zdiffstore",
+        b"zrangestore",
+    ];
+    EVENTS
+        .into_iter()
+        .find(|e| name.eq_ignore_ascii_case(e))
+        .unwrap_or(b"zrangestore")
+}
+
+/// `drop_if_empty`, telling whether it deleted the key.
+fn removed_key(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let now = ctx.srv.now_ms;
+    let had = ctx.srv.dbs[ctx.client.db].contains(key, now);
+    drop_if_empty(ctx, key);
+    had && !ctx.srv.dbs[ctx.client.db].contains(key, now)
+}
+
+/// The pop with keyspace notifications on: Redis's `genericZpopCommand`
+/// publishes its event right after the reply's array header, so a RESP3
+/// client subscribed to its own events gets the push there, before the
+/// popped elements (collected first, as the event needs the server).
+fn pop_announced(
+    ctx: &mut Ctx,
+    key: &[u8],
+    max: bool,
+    (a, b): (usize, usize),
+    pairs: bool,
+) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let mut items = Vec::with_capacity(b - a + 1);
+    // The caller's lookup already counted this access (LRU/LFU).
+    let touch = crate::db::evict::no_touch();
+    crate::db::evict::set_no_touch(true);
+    if let Some(Value::ZSet(z)) = ctx.srv.dbs[ctx.client.db].lookup_mut(key, now) {
+        z.walk(a, b, max, |m, s| items.push((m.to_vec(), s)));
+        z.delete_ranks(a, b);
+    }
+    crate::db::evict::set_no_touch(touch);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    let r = &mut ctx.client.reply;
+    for (m, s) in &items {
+        if pairs {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(*s);
+    }
+    if removed_key(ctx, key) {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
+    Ok(())
+}
+
+/// After ZPOPMIN/ZPOPMAX/ZMPOP popped from `key`: its events, as Redis's
+/// `genericZpopCommand`, and the key's removal once empty.
+fn popped(ctx: &mut Ctx, key: &[u8], max: bool) {
+    let emptied = removed_key(ctx, key);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    if emptied {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1020,13 +1137,16 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
         r.array(2);
         r.bulk(key);
         r.array(c);
+        if ctx.srv.config.notify_keyspace_events != 0 {
+            return pop_announced(ctx, key, max, (a, b), true);
+        }
         z.walk(a, b, max, |m, s| {
             r.array(2);
             r.bulk(m);
             r.double(s);
         });
         z.delete_ranks(a, b);
-        drop_if_empty(ctx, key);
+        popped(ctx, key, max);
         return Ok(());
     }
     ctx.client.reply.null_array();
@@ -1066,8 +1186,11 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let mut empty = false;
     for k in 0..n {
         match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
-            None => empty = true,
-            Some(Value::ZSet(_)) => {}
+            None => {
+                empty = true;
+                ctx.srv.stats.keyspace_misses += 1;
+            }
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -1262,6 +1385,10 @@ fn bzpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
     if count.is_some() {
         r.array(c);
     }
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        let _ = pop_announced(ctx, key, max, (a, b), count.is_some());
+        return;
+    }
     z.walk(a, b, max, |m, s| {
         if count.is_some() {
             r.array(2);
@@ -1270,13 +1397,7 @@ fn bzpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
         r.double(s);
     });
     z.delete_ranks(a, b);
-    let emptied = z.is_empty();
-    let ev: &[u8] = if max { b"zpopmax" } else { b"zpopmin" };
-    ctx.changed(crate::server::notify::ZSET, ev, key);
-    if emptied {
-        ctx.srv.dbs[db].remove(key, now);
-        ctx.notify(crate::server::notify::GENERIC, b"del", key, db);
-    }
+    popped(ctx, key, max);
 }
 
 /// Serves from the first non-empty key of `first..end` or parks.

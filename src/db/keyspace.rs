@@ -86,6 +86,9 @@ pub struct Db {
     /// for them (`server::blocking`): creating a list or sorted set
     /// signals its waiters.
     pub waiters: crate::server::blocking::DbWaiters,
+    /// Keys created (Redis's `dbAdd`), logged only while the `n` class of
+    /// notify-keyspace-events is on, drained the same way into `new` events.
+    pub new_log: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -228,6 +231,9 @@ impl Db {
         }
         let lru = if lfu { super::evict::lfu_init() } else { lru };
         self.waiters.created(key, &val);
+        if crate::server::notify::new_on() {
+            self.new_log.push(key.to_vec());
+        }
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
@@ -461,6 +467,14 @@ impl Db {
     pub fn tick_clock(&mut self, now: i64) {
         self.clock = lru_clock(now);
         self.wheel.advance_if_empty(wheel_time(now));
+    }
+
+    /// Milliseconds from `now` until the wheel may have something due
+    /// (0: already), None when nothing is scheduled.
+    pub fn ms_until_due(&self, now: i64) -> Option<u64> {
+        self.wheel
+            .next_deadline()
+            .map(|d| d.saturating_sub(wheel_time(now)))
     }
 
     /// True if the wheel has something due at `now`.

@@ -83,12 +83,14 @@ pub fn run(config: Config) -> io::Result<i32> {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
         } else {
+            let cron = (next_cron - srv.now_ms).clamp(0, 1000) as u64;
+            let work = crate::db::next_wakeup_ms(&srv).unwrap_or(u64::MAX);
             // A parked client's deadline may come before the cron tick.
-            let wake = srv
+            let parked = srv
                 .blocking
                 .next_deadline()
-                .map_or(next_cron, |d| d.min(next_cron));
-            Duration::from_millis((wake - srv.now_ms).clamp(0, 1000) as u64)
+                .map_or(u64::MAX, |d| (d - srv.now_ms).max(0) as u64);
+            Duration::from_millis(cron.min(work).min(parked))
         };
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
