@@ -390,6 +390,9 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             };
             (b.serve)(&mut ctx, key)
         };
+        // Keys the serve created or expired: their events now, as after
+        // a command.
+        crate::commands::multi::drain_expired(srv, Some(&mut c));
         if served {
             unregister(srv, t, &b);
             let failed = srv.stats.total_error_replies != errors_before;
