@@ -427,3 +427,19 @@ fn random_blocking_workload_matches_redis() {
         "only {served_later} waiters were served by a later write"
     );
 }
+
+#[test]
+fn a_command_held_by_client_pause_shows_as_blocked() {
+    let srv = Server::reddish(&[]);
+    let mut admin = srv.raw();
+    assert_eq!(admin.cmds("CLIENT PAUSE 600 WRITE"), "+OK\r\n");
+    let mut c = Conn::new(&srv);
+    c.send("RPUSH held a\r\n");
+    wait_info(&mut admin, "clients", "blocked_clients", "1");
+    let list = admin.cmds("CLIENT LIST");
+    assert_eq!(list.matches(" flags=b ").count(), 1, "{list}");
+    assert_eq!(c.read_until("\r\n"), ":1\r\n");
+    wait_info(&mut admin, "clients", "blocked_clients", "0");
+    let list = admin.cmds("CLIENT LIST");
+    assert_eq!(list.matches(" flags=b ").count(), 0, "{list}");
+}

@@ -70,6 +70,9 @@ impl Write for Conn {
 /// Client flags shown by CLIENT LIST (`flags=`) and used by the loop.
 #[derive(Default, Clone, Copy)]
 pub struct Flags {
+    /// A command held back by CLIENT PAUSE waits in the buffer (Redis's
+    /// BLOCKED_POSTPONE: flag `b`, counted in `blocked_clients`).
+    pub postponed: bool,
     /// QUIT, or a protocol error: close once the reply is written.
     pub close_after_reply: bool,
     /// Close before the loop sleeps (CLIENT KILL, output limits).
@@ -297,7 +300,7 @@ impl Client {
         if self.multi.queue.is_some() {
             s.push('x');
         }
-        if self.blocked.is_some() {
+        if self.blocked.is_some() || self.flags.postponed {
             s.push('b');
         }
         if self.flags.close_after_reply {

@@ -299,6 +299,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                     c.qbuf = qbuf;
                     c.scratch = scratch;
                     c.parser.spans = spans;
+                    // Redis blocks such a client (BLOCKED_POSTPONE): it
+                    // shows as blocked in INFO and CLIENT LIST.
+                    c.flags.postponed = true;
                     break;
                 } else if first.eq_ignore_ascii_case(b"post")
                     || first.eq_ignore_ascii_case(b"host:")
@@ -306,6 +309,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
                     log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
                     c.flags.close_asap = true;
                 } else {
+                    c.flags.postponed = false;
                     crate::commands::execute(srv, &mut c, args);
                 }
                 c.qbuf = qbuf;
