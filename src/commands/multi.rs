@@ -361,10 +361,32 @@ const PRECISE: &[&str] = &[
     "zinterstore",
     "zdiffstore",
     "zrangestore",
+    "bzpopmin",
+    "bzpopmax",
+    "bzmpop",
+    // lists
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "linsert",
+    "lset",
+    "lrem",
+    "ltrim",
+    "lpop",
+    "rpop",
+    "lmpop",
+    "lmove",
+    "rpoplpush",
+    "blpop",
+    "brpop",
+    "blmpop",
+    "blmove",
+    "brpoplpush",
 ];
 
 /// After a write command ran: for the families not yet converted to the
-/// precise per-command hook (lists, and any family added later), touches
+/// precise per-command hook (any family added later), touches
 /// every key its key specification names, whether or not it changed:
 /// safe, since a spurious invalidation only makes an EXEC fail.
 pub fn signal_write(srv: &mut Server, client: &mut Client, def: &CommandDef, args: Args) {
