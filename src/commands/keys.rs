@@ -95,7 +95,7 @@ pub static COMMANDS: &[CommandDef] = &[
         .group("server")
         .since("4.0.0")
         .summary("Swaps two Redis databases"),
-    CommandDef::new("touch", -2, READONLY | FAST, exists)
+    CommandDef::new("touch", -2, READONLY | FAST, touch)
         .keys(1, -1, 1)
         .acl("keyspace read fast")
         .group("generic")
@@ -270,10 +270,26 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// TOUCH: like EXISTS, but each lookup refreshes the key's LRU/LFU field,
+/// which EXISTS (and TYPE) leave alone, as Redis's LOOKUP_NOTOUCH does.
+fn touch(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
+    let mut n = 0;
+    for key in ctx.args.from(1).iter() {
+        if count_read(&mut srv.stats, db.lookup(key, now).is_some()) {
+            n += 1;
+        }
+    }
+    ctx.client.reply.int(n);
+    Ok(())
+}
+
 fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let srv = &mut *ctx.srv;
-    let name = match srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
+    let name = match srv.dbs[ctx.client.db].peek(ctx.args.get(1), now) {
         Some(v) => v.type_name(),
         None => "none",
     };

@@ -157,6 +157,11 @@ impl Ctx<'_> {
     /// will see their EXEC fail.
     #[inline]
     pub fn modified(&mut self, db: usize, key: &[u8]) {
+        // Redis bumps `server.dirty` where it signals a change; counting
+        // here gives INFO's rdb_changes_since_last_save the same meaning
+        // (one per changed key: Redis adds one per element for some
+        // collection writes, such as SADD of three new members).
+        self.srv.stats.dirty += 1;
         if !self.srv.watches.keys.is_empty() {
             multi::touch_key(self.srv, self.client, db, key);
         }
