@@ -263,6 +263,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // set; refuse a denyoom command if nothing could be freed.
     crate::db::evict::sync_config(&srv.config, srv.now_ms);
     crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
+    crate::db::keyspace::hold_expiry(srv.pause.until_ms > srv.now_ms);
     if srv.config.maxmemory > 0 && !client.multi.in_exec {
         let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
         multi::drain_expired(srv, Some(client));

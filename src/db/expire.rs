@@ -81,6 +81,11 @@ pub fn active_expire_cycle(srv: &mut Server, kind: Cycle) {
     if !srv.active_expire_enabled {
         return;
     }
+    let paused = srv.pause.until_ms > srv.now_ms;
+    crate::db::keyspace::hold_expiry(paused);
+    if paused {
+        return;
+    }
     active_expire_run(srv, kind);
     // Removed keys invalidate WATCH (the Db only lists them).
     crate::commands::multi::drain_expired(srv, None);

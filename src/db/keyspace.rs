@@ -28,6 +28,7 @@
 //! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`
 //! (`insert` uses the clock cached by the last lookup or expiry cycle).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::dict::{hash_key, Dict, DictStats, EntryRef, LRU_MASK};
@@ -44,6 +45,20 @@ pub fn lru_clock(now_ms: i64) -> u32 {
 #[inline]
 fn wheel_time(at: i64) -> u64 {
     at.max(0) as u64
+}
+
+/// Set while CLIENT PAUSE holds writes: expired keys read as missing but
+/// are not deleted, and active expiry waits, as in Redis 7.0 (a paused
+/// server must not change its dataset, so that a failover can rely on it).
+static EXPIRY_HELD: AtomicBool = AtomicBool::new(false);
+
+pub fn hold_expiry(on: bool) {
+    EXPIRY_HELD.store(on, Ordering::Relaxed);
+}
+
+#[inline]
+pub fn expiry_held() -> bool {
+    EXPIRY_HELD.load(Ordering::Relaxed)
 }
 
 /// Tables larger than this are freed incrementally after a flush.
@@ -132,7 +147,7 @@ impl Db {
     /// Deletes `key` if its deadline is at or before `now` (ms). True if it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
         match self.dict.find_mut(key) {
-            Some(e) if e.deadline().is_some_and(|at| at <= now) => {
+            Some(e) if e.deadline().is_some_and(|at| at <= now) && !expiry_held() => {
                 e.remove();
                 self.expired_keys += 1;
                 self.expired_log.push(key.to_vec());
@@ -153,6 +168,9 @@ impl Db {
         self.clock = clock;
         let mut e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -170,6 +188,9 @@ impl Db {
     pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
         let e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -259,6 +280,9 @@ impl Db {
     pub fn remove_with_expire(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
         let e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -408,10 +432,20 @@ impl Db {
     /// Expired keys met on the way are deleted, as `dbRandomKey` does; each
     /// round deletes one, so the loop ends.
     pub fn random_key(&mut self, now: i64) -> Option<Vec<u8>> {
+        let mut tries = 100;
         loop {
             let e = self.dict.random_entry()?;
             let key = e.key().to_vec();
             if e.deadline().is_some_and(|at| at <= now) {
+                // Paused: expired keys stay; after enough of them, answer
+                // one rather than loop forever over an all-expired table.
+                if expiry_held() {
+                    tries -= 1;
+                    if tries == 0 {
+                        return Some(key);
+                    }
+                    continue;
+                }
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
                     self.expired_log.push(key.clone());
