@@ -1436,7 +1436,8 @@ impl Config {
                 if let Some(state) = loading {
                     // While loading, the first save line replaces the
                     // defaults and later ones add to it.
-                    if state.save_loaded {
+                    // `save ""` empties the list, even after earlier lines.
+                    if state.save_loaded && !empty {
                         list = self.get_named("save").list().to_vec();
                     }
                     state.save_loaded = true;
@@ -2242,7 +2243,23 @@ fn valid_proc_title(s: &str) -> Result<(), &'static str> {
         }
         rest = &after[close + 1..];
     }
-    if !s.contains("{title}") {
+    // Redis expands the template with an empty title and refuses it only
+    // if nothing but spaces is left. Variables that may expand to nothing
+    // (the title, server mode, socket and config file) count as empty.
+    let mut left = String::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        left.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').unwrap_or(after.len());
+        let var = &after[..close];
+        if !matches!(var, "title" | "server-mode" | "unixsocket" | "config-file") {
+            left.push('x');
+        }
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    left.push_str(rest);
+    if left.trim_matches(' ').is_empty() {
         return Err(ERR);
     }
     Ok(())
@@ -2301,6 +2318,12 @@ impl RewriteState {
                 continue;
             };
             let mut name = argv[0].to_ascii_lowercase();
+            // An alias line (hash-max-ziplist-entries) stands for its
+            // setting, so the rewrite updates it in place rather than
+            // adding a second line that a restart would read first.
+            if let Some(i) = lookup(name.as_bytes()) {
+                name = TABLE[i].name.to_string();
+            }
             if let Some(p) = name.find("slave") {
                 name = format!("{}replica{}", &name[..p], &name[p + 5..]);
             }
