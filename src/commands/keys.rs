@@ -153,6 +153,20 @@ const INVALID_CURSOR: CmdError = CmdError::new("ERR invalid cursor");
 const OBJ_SHARED_INTEGERS: i64 = 10_000;
 const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
+/// Under a maxmemory LRU/LFU policy Redis stops sharing integers, since a
+/// shared object cannot carry a per-key access time
+/// (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). Judged when asked; Redis decides
+/// when the value is made, which differs only for values stored before the
+/// policy changed.
+fn shares_integers(cfg: &crate::config::Config) -> bool {
+    use crate::db::evict::policy::*;
+    cfg.maxmemory == 0
+        || !matches!(
+            cfg.maxmemory_policy,
+            VOLATILE_LRU | VOLATILE_LFU | ALLKEYS_LRU | ALLKEYS_LFU
+        )
+}
+
 /// `strcasecmp(arg, name) == 0`: a case-insensitive match on `arg` up to
 /// its first NUL byte, as Redis compares option names.
 pub(crate) fn opt_eq(arg: &[u8], name: &[u8]) -> bool {
@@ -645,12 +659,13 @@ fn object_encoding(ctx: &mut Ctx) -> CmdResult {
 /// such a value is a private object in Redis and reports 1; we cannot tell
 /// it apart and report `INT_MAX` too.)
 fn object_refcount(ctx: &mut Ctx) -> CmdResult {
+    let shared = shares_integers(&ctx.srv.config);
     let rc = match object_lookup(ctx) {
         None => {
             ctx.client.reply.null();
             return Ok(());
         }
-        Some(Value::Str(StrVal::Int(n))) if (0..OBJ_SHARED_INTEGERS).contains(n) => {
+        Some(Value::Str(StrVal::Int(n))) if (0..OBJ_SHARED_INTEGERS).contains(n) && shared => {
             OBJ_SHARED_REFCOUNT
         }
         Some(_) => 1,
