@@ -356,7 +356,7 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("rdbchecksum", IMMUTABLE, true),
     boolean("daemonize", IMMUTABLE, false),
     boolean("io-threads-do-reads", IMMUTABLE, false),
-    boolean("always-show-logo", IMMUTABLE, false),
+    boolean("always-show-logo", IMMUTABLE, false).field(|c, v| c.always_show_logo = v.flag()),
     boolean("protected-mode", MODIFIABLE, true).field(|c, v| c.protected_mode = v.flag()),
     boolean("rdbcompression", MODIFIABLE, true),
     boolean("rdb-del-sync-files", MODIFIABLE, false),
@@ -886,6 +886,7 @@ pub struct Config {
     pub enable_protected_configs: Protected,
     pub active_expire_effort: u32,
     pub dynamic_hz: bool,
+    pub always_show_logo: bool,
     /// `list-max-listpack-size`: quicklist node fill (negative = byte budget).
     pub list_max_listpack_size: i32,
     /// `list-compress-depth`: uncompressed nodes at each end (0 = none).
@@ -942,6 +943,7 @@ impl Default for Config {
             enable_protected_configs: Protected::No,
             active_expire_effort: 1,
             dynamic_hz: true,
+            always_show_logo: false,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             notify_keyspace_events: 0,

@@ -68,6 +68,19 @@ pub fn run(config: Config) -> io::Result<i32> {
     let registry = poll.registry().try_clone()?;
     let mut srv = Server::new(config, registry);
     install_signal_handlers();
+    // Redis's startup banner: its ASCII logo when asked for (test suites
+    // look for "PID: n" in it), otherwise one line. Ours is plain text.
+    if srv.config.always_show_logo {
+        log::warn!(
+            "\n\n    reddish {} (Redis {} compatible) 64 bit\n    Running in standalone mode\n    Port: {}\n    PID: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            crate::commands::connection::REDIS_VERSION,
+            srv.config.port,
+            std::process::id()
+        );
+    } else {
+        log::info!("Running mode=standalone, port={}.", srv.config.port);
+    }
     log::info!(
         "reddish {} started, pid={}, port={}, config={}",
         env!("CARGO_PKG_VERSION"),
