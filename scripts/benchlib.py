@@ -5,6 +5,8 @@
     benchlib.py resp N SIZE                  write N SETs (key:%012d, SIZE-byte values) as RESP to stdout
     benchlib.py table RESULTS                print the throughput table from bench.sh's TSV
     benchlib.py conns PORT PID N             open N idle connections, report RSS growth
+    benchlib.py collresp KIND N              write N small collections of KIND (hash, zset, intset,
+                                             list, set) as RESP to stdout, one command per key
 
 Everything talks to 127.0.0.1 only and every wait has a timeout.
 """
@@ -34,6 +36,43 @@ def resp(n, size):
     chunk = []
     for i in range(n):
         chunk.append(head + b"key:%012d" % i + tail)
+        if len(chunk) == 10000:
+            out.write(b"".join(chunk))
+            chunk = []
+    out.write(b"".join(chunk))
+    out.flush()
+
+
+def collresp(kind, n):
+    """One write command per key, each filling a 10-element collection of
+    small items: the shapes issue 4 sets memory figures for. Deterministic,
+    so both servers hold the same bytes."""
+    def cmd(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    out = sys.stdout.buffer
+    chunk = []
+    for i in range(n):
+        if kind == "hash":
+            args = [b"HSET", b"hash:%08d" % i]
+            for j in range(10):
+                args += [b"field:%d" % j, b"value:%d" % (i + j)]
+        elif kind == "zset":
+            args = [b"ZADD", b"zset:%08d" % i]
+            for j in range(10):
+                args += [b"%d" % (i % 1000 + j), b"member:%d" % j]
+        elif kind == "intset":
+            args = [b"SADD", b"intset:%08d" % i] + [b"%d" % (i + j) for j in range(10)]
+        elif kind == "set":
+            args = [b"SADD", b"set:%08d" % i] + [b"member:%d" % j for j in range(10)]
+        elif kind == "list":
+            args = [b"RPUSH", b"list:%08d" % i] + [b"item:%d" % j for j in range(10)]
+        else:
+            sys.exit(f"unknown kind {kind}")
+        chunk.append(cmd(*args))
         if len(chunk) == 10000:
             out.write(b"".join(chunk))
             chunk = []
@@ -203,6 +242,8 @@ def main():
         resp(int(sys.argv[2]), int(sys.argv[3]))
     elif cmd == "table":
         table(sys.argv[2])
+    elif cmd == "collresp":
+        collresp(sys.argv[2], int(sys.argv[3]))
     elif cmd == "conns":
         conns(*sys.argv[2:5])
     else:

@@ -97,7 +97,7 @@ fn write_hash<'a>(
     match db.lookup(key, now) {
         Some(Value::Hash(_)) => {}
         Some(_) => return Err(err::WRONGTYPE),
-        None if create => db.insert(key, Value::Hash(Box::default()), false),
+        None if create => db.insert(key, Value::Hash(Default::default()), false),
         None => return Ok(None),
     }
     match db.lookup_mut(key, now) {

@@ -158,7 +158,7 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
             for m in ctx.args.from(2).iter() {
                 added += s.add(m, max) as i64;
             }
-            db.insert(key, Value::Set(Box::new(s)), false);
+            db.insert(key, Value::Set(s), false);
         }
     }
     ctx.client.reply.int(added);
@@ -295,7 +295,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         _ => {
             let mut d = SetVal::for_member(m);
             d.add(m, max);
-            db.insert(dst, Value::Set(Box::new(d)), false);
+            db.insert(dst, Value::Set(d), false);
         }
     }
     ctx.client.reply.int(1);
@@ -353,7 +353,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: SetVal) {
     if n == 0 {
         db.remove(dst, now);
     } else {
-        db.insert(dst, Value::Set(Box::new(result)), false);
+        db.insert(dst, Value::Set(result), false);
     }
     ctx.client.reply.int(n as i64);
 }

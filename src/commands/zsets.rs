@@ -227,7 +227,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
                 return Ok(());
             }
             let v = ZSetVal::with_capacity(n, maxlen, lim);
-            ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ctx.srv.dbs[db].insert(key, Value::ZSet(v), false);
         }
     }
     let Some(Value::ZSet(zs)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
@@ -311,7 +311,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
         None => {
             let mut v = ZSetVal::with_capacity(1, m.len(), lim);
             v.insert(m, inc, lim);
-            ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ctx.srv.dbs[db].insert(key, Value::ZSet(v), false);
             ctx.client.reply.double(inc);
         }
     }
@@ -954,7 +954,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     for (m, s) in result {
         z.insert(m, *s, lim);
     }
-    ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    ctx.srv.dbs[db].insert(dst, Value::ZSet(z), false);
     ctx.client.reply.int(result.len() as i64);
 }
 
@@ -1075,7 +1075,7 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let mut copies: Vec<ZSetVal> = Vec::with_capacity(n);
     for k in 0..n {
         if let Some(Value::ZSet(z)) = dbr.lookup(args.get(2 + k), now) {
-            copies.push((**z).clone());
+            copies.push(z.clone());
         }
     }
     for c in &copies {

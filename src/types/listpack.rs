@@ -42,27 +42,32 @@
 //! when they need the bytes. This is why `"10"` costs 2 bytes, not 4.
 //!
 //! ## How ours departs
-//! The bytes are exactly Redis's, so a later RDB writer can emit
-//! [`Listpack::as_bytes`] unchanged and [`Listpack::from_bytes`] can adopt
-//! what an RDB file holds after validating it. Two departures:
+//! The entries are exactly Redis's bytes, so [`Listpack::to_bytes`] gives
+//! an RDB writer Redis's blob and [`Listpack::from_bytes`] adopts what an
+//! RDB file holds after validating it. Three departures:
+//! - the 6-byte header is not stored: the buffer is the entries and the
+//!   terminator. The total size is the buffer's length and the count is a
+//!   field, and the struct lives inside the keyspace entry, so the header
+//!   would only cost heap; six bytes matter because they decide the malloc
+//!   chunk (a 10-member sorted set's 137-byte listpack is a 131-byte
+//!   buffer in a 144-byte chunk, where Redis's jemalloc gives 160).
 //! - positions are byte offsets into the buffer (`usize`) instead of raw
 //!   pointers; every mutation that can move entries returns the offset the
 //!   caller should continue from, as Redis's functions return a new `p`.
-//! - we keep the element count in the struct as well as in the header. The
-//!   header field saturates at 65535 ("unknown, count by scanning"), as in
-//!   Redis; ours never needs the scan. Eight bytes more per listpack, O(1)
-//!   `len()` always.
+//! - the element count is a field, never the header's saturating one
+//!   (Redis's header says 65535, "unknown, count by scanning", past that);
+//!   `len()` is O(1) always.
 //!
-//! The buffer grows and shrinks by jemalloc's size classes
-//! ([`alloc_class`](super::alloc_class)): Redis `realloc`s a listpack on
-//! every change and jemalloc rounds each request up to its class, so
-//! reserving the class makes [`Listpack::allocated`] what Redis's memory
-//! accounting reports, while sparing us a copy per push (100 small
-//! integers: 207 bytes of listpack in a 224-byte allocation, as in Redis).
+//! The buffer grows and shrinks by [`alloc_class`](super::alloc_class)
+//! steps (the sizes glibc's malloc really hands out): Redis `realloc`s a
+//! listpack on every change and lets the allocator round; reserving the
+//! rounded size spares us a copy per push while wasting nothing (100 small
+//! integers: a 207-byte listpack, a 201-byte buffer in a 216-byte request).
 
 use crate::util::numbers::parse_i64;
 
-const HDR: usize = 6;
+/// Bytes of Redis's header (total bytes u32, count u16), not stored here.
+pub const HEADER_BYTES: usize = 6;
 const EOF: u8 = 0xFF;
 /// The header's count field saturates here ("count unknown").
 const NUMELE_UNKNOWN: usize = 65535;
@@ -245,11 +250,10 @@ impl Default for Listpack {
 }
 
 impl Listpack {
-    /// An empty listpack: 7 bytes, as `lpNew(0)`.
+    /// An empty listpack (Redis's 7 bytes of `lpNew(0)`: here just the
+    /// terminator).
     pub fn new() -> Self {
-        let mut buf = Vec::with_capacity(super::alloc_class(HDR + 1));
-        buf.extend_from_slice(&7u32.to_le_bytes());
-        buf.extend_from_slice(&0u16.to_le_bytes());
+        let mut buf = Vec::with_capacity(super::alloc_class(1));
         buf.push(EOF);
         Listpack { buf, count: 0 }
     }
@@ -258,8 +262,8 @@ impl Listpack {
     /// every entry, as `lpValidateIntegrity` with deep validation does:
     /// header size, terminator, each encoding in bounds, each backlen
     /// consistent, and the count when the header knows it.
-    pub fn from_bytes(buf: Vec<u8>) -> Option<Self> {
-        if buf.len() < HDR + 1 {
+    pub fn from_bytes(mut buf: Vec<u8>) -> Option<Self> {
+        if buf.len() < HEADER_BYTES + 1 {
             return None;
         }
         let total = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
@@ -267,8 +271,10 @@ impl Listpack {
             return None;
         }
         let hdr_count = u16::from_le_bytes([buf[4], buf[5]]) as usize;
+        buf.drain(..HEADER_BYTES);
+        let total = buf.len();
         let lp = Listpack { buf, count: 0 };
-        let mut p = HDR;
+        let mut p = 0;
         let mut count = 0;
         while lp.buf[p] != EOF {
             let enc = lp.checked_enc_len(p)?;
@@ -289,18 +295,23 @@ impl Listpack {
         Some(Listpack { count, ..lp })
     }
 
-    /// The serialized form, byte for byte what Redis would store.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+    /// The serialized form, byte for byte what Redis would store (the
+    /// header rebuilt in front of the stored entries).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes());
+        out.extend_from_slice(&(self.bytes() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.count.min(NUMELE_UNKNOWN) as u16).to_le_bytes());
+        out.extend_from_slice(&self.buf);
+        out
     }
 
-    /// Size in bytes (`lpBytes`): header, entries and terminator.
+    /// Size in bytes of Redis's form (`lpBytes`): header, entries and
+    /// terminator. Quicklists compare it with their node limits, as Redis.
     pub fn bytes(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + HEADER_BYTES
     }
 
-    /// Bytes allocated for the buffer: `bytes()` rounded up to the
-    /// jemalloc size class, which is what Redis's `zmalloc_size` reports.
+    /// Heap bytes reserved for the buffer.
     pub fn allocated(&self) -> usize {
         self.buf.capacity()
     }
@@ -317,7 +328,7 @@ impl Listpack {
 
     /// Offset of the first entry.
     pub fn first(&self) -> Option<usize> {
-        (self.buf[HDR] != EOF).then_some(HDR)
+        (self.buf[0] != EOF).then_some(0)
     }
 
     /// Offset of the last entry.
@@ -333,7 +344,7 @@ impl Listpack {
 
     /// Offset of the entry before `off` (`off` may be the terminator's).
     pub fn prev(&self, off: usize) -> Option<usize> {
-        if off <= HDR {
+        if off == 0 {
             return None;
         }
         let enc = self.decode_backlen(off - 1);
@@ -349,7 +360,7 @@ impl Listpack {
             return None;
         }
         if i < len / 2 {
-            let mut p = HDR;
+            let mut p = 0;
             for _ in 0..i {
                 p += self.entry_len(p);
             }
@@ -414,7 +425,7 @@ impl Listpack {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             lp: self,
-            front: HDR,
+            front: 0,
             back: self.buf.len() - 1,
             left: self.count,
         }
@@ -457,7 +468,7 @@ impl Listpack {
 
     /// Prepends `s`.
     pub fn push_front(&mut self, s: &[u8]) {
-        self.insert_encoded(HDR, &Encoded::of_bytes(s));
+        self.insert_encoded(0, &Encoded::of_bytes(s));
     }
 
     /// Appends an integer without going through its string form.
@@ -495,7 +506,6 @@ impl Listpack {
         let new = e.entry_len();
         self.resize_gap(off, old, new);
         e.write(&mut self.buf[off..off + new]);
-        self.set_total();
     }
 
     /// Replaces element `index`; false when out of range.
@@ -515,7 +525,6 @@ impl Listpack {
         let l = self.entry_len(off);
         self.resize_gap(off, l, 0);
         self.count -= 1;
-        self.set_total();
         (self.buf[off] != EOF).then_some(off)
     }
 
@@ -540,28 +549,25 @@ impl Listpack {
         }
         self.resize_gap(start, end - start, 0);
         self.count -= n;
-        self.set_total();
         n
     }
 
     /// Appends every element of `other` (both keep Redis's layout, so this
     /// is one copy of `other`'s entry bytes), as `lpMerge` does.
     pub fn append(&mut self, other: &Listpack) {
-        let body = &other.buf[HDR..other.buf.len() - 1];
+        let body = &other.buf[..other.buf.len() - 1];
         let end = self.buf.len() - 1;
         super::reserve_class(&mut self.buf, body.len());
         self.buf.splice(end..end, body.iter().copied());
         self.count += other.count;
-        self.set_total();
     }
 
     /// Prepends every element of `other`.
     pub fn prepend(&mut self, other: &Listpack) {
-        let body = &other.buf[HDR..other.buf.len() - 1];
+        let body = &other.buf[..other.buf.len() - 1];
         super::reserve_class(&mut self.buf, body.len());
-        self.buf.splice(HDR..HDR, body.iter().copied());
+        self.buf.splice(0..0, body.iter().copied());
         self.count += other.count;
-        self.set_total();
     }
 
     /// Gives back spare capacity (`lpShrinkToFit`).
@@ -576,7 +582,6 @@ impl Listpack {
         self.resize_gap(at, 0, n);
         e.write(&mut self.buf[at..at + n]);
         self.count += 1;
-        self.set_total();
     }
 
     /// Turns the `old` bytes at `at` into `new` bytes, moving the tail.
@@ -594,13 +599,6 @@ impl Listpack {
             // grew and shrank would keep its peak allocation.
             super::shrink_class(&mut self.buf);
         }
-    }
-
-    fn set_total(&mut self) {
-        let total = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let c = self.count.min(NUMELE_UNKNOWN) as u16;
-        self.buf[4..6].copy_from_slice(&c.to_le_bytes());
     }
 
     /// Length of `encoding + data` of the entry at `off`.
@@ -717,7 +715,7 @@ mod tests {
     #[test]
     fn empty_is_seven_bytes() {
         let lp = Listpack::new();
-        assert_eq!(lp.as_bytes(), &[7, 0, 0, 0, 0, 0, 0xFF]);
+        assert_eq!(lp.to_bytes(), &[7, 0, 0, 0, 0, 0, 0xFF]);
         assert_eq!(lp.len(), 0);
         assert_eq!(lp.first(), None);
         assert_eq!(lp.last(), None);
@@ -730,16 +728,18 @@ mod tests {
         // 6 header + 100 * (1 encoding + 1 backlen) + 1 terminator. On
         // redis-server 7.0.15 a hash of fields 0..49 with values 50..99
         // has `MEMORY USAGE` 272 = 16 (robj) + 224 (this listpack's
-        // jemalloc class) + 8 (key sds) + 24 (dictEntry).
+        // jemalloc class) + 8 (key sds) + 24 (dictEntry). Ours stores the
+        // 201 bytes after the header in a 216-byte request (a 224-byte
+        // glibc chunk, header included).
         let mut lp = Listpack::new();
         for i in 0..100 {
             lp.push_back(i.to_string().as_bytes());
         }
         assert_eq!(lp.bytes(), 207);
-        assert_eq!(lp.allocated(), 224);
+        assert_eq!(lp.allocated(), 216);
         lp.delete_range(0, 90);
         assert_eq!(lp.bytes(), 27);
-        assert_eq!(lp.allocated(), 32, "shrinks as a realloc would");
+        assert_eq!(lp.allocated(), 24, "shrinks as a realloc would");
         assert_eq!(lp.get(2), Some(Entry::Int(92)));
     }
 
@@ -768,7 +768,7 @@ mod tests {
         for (input, expect) in cases {
             let mut lp = Listpack::new();
             lp.push_back(input);
-            assert_eq!(&lp.as_bytes()[6..lp.bytes() - 1], *expect, "{input:?}");
+            assert_eq!(&lp.to_bytes()[6..lp.bytes() - 1], *expect, "{input:?}");
             assert_eq!(owned(lp.get(0).unwrap()), input.to_vec());
         }
         // 12-bit string: length big-endian in the low nibble + next byte,
@@ -776,14 +776,14 @@ mod tests {
         let s = vec![b'x'; 200];
         let mut lp = Listpack::new();
         lp.push_back(&s);
-        let b = lp.as_bytes();
+        let b = lp.to_bytes();
         assert_eq!(&b[6..8], &[0xE0, 200]);
         assert_eq!(&b[208..210], &[202 >> 7, (202 & 127) | 128]);
         // 32-bit string.
         let s = vec![b'y'; 5000];
         let mut lp = Listpack::new();
         lp.push_back(&s);
-        assert_eq!(&lp.as_bytes()[6..11], &[0xF0, 0x88, 0x13, 0, 0]);
+        assert_eq!(&lp.to_bytes()[6..11], &[0xF0, 0x88, 0x13, 0, 0]);
         assert_eq!(lp.bytes(), 6 + 5 + 5000 + 2 + 1);
         lp.push_back(b"z");
         assert_eq!(lp.get(-2), Some(Entry::Str(&s[..])));
@@ -815,7 +815,7 @@ mod tests {
         ] {
             lp.push_back(s.as_bytes());
         }
-        assert_eq!(lp.as_bytes(), &redis[..]);
+        assert_eq!(lp.to_bytes(), &redis[..]);
         let adopted = Listpack::from_bytes(redis).unwrap();
         assert_eq!(adopted.get(7), Some(Entry::Int(-5_000_000_000)));
     }
@@ -826,12 +826,12 @@ mod tests {
         for _ in 0..65536 {
             lp.push_back_int(1);
         }
-        assert_eq!(&lp.as_bytes()[4..6], &[0xFF, 0xFF]);
+        assert_eq!(&lp.to_bytes()[4..6], &[0xFF, 0xFF]);
         assert_eq!(lp.len(), 65536);
-        let copy = Listpack::from_bytes(lp.as_bytes().to_vec()).unwrap();
+        let copy = Listpack::from_bytes(lp.to_bytes()).unwrap();
         assert_eq!(copy.len(), 65536);
         lp.delete_range(0, 2);
-        assert_eq!(&lp.as_bytes()[4..6], &65534u16.to_le_bytes());
+        assert_eq!(&lp.to_bytes()[4..6], &65534u16.to_le_bytes());
     }
 
     #[test]
@@ -857,7 +857,7 @@ mod tests {
         let mut lp = Listpack::new();
         lp.push_back(b"hello");
         lp.push_back(b"300");
-        let good = lp.as_bytes().to_vec();
+        let good = lp.to_bytes();
         assert!(Listpack::from_bytes(good.clone()).is_some());
         for i in 0..good.len() {
             for delta in [1u8, 0x40, 0x80] {
@@ -887,7 +887,7 @@ mod tests {
                 for _ in 0..rng.below(6) {
                     lp.push_back(&random_value(&mut rng)[..]);
                 }
-                let mut b = lp.as_bytes().to_vec();
+                let mut b = lp.to_bytes();
                 for _ in 0..1 + rng.below(3) {
                     let i = rng.below(b.len() as u64) as usize;
                     b[i] = rng.next_u64() as u8;
@@ -1023,7 +1023,7 @@ mod tests {
                     let neg = i as isize - model.len() as isize;
                     assert_eq!(&owned(lp.get(neg).unwrap()), m);
                 }
-                let again = Listpack::from_bytes(lp.as_bytes().to_vec()).unwrap();
+                let again = Listpack::from_bytes(lp.to_bytes()).unwrap();
                 assert_eq!(again.len(), lp.len());
             }
             if lp.len() > 300 {

@@ -145,7 +145,7 @@ impl Node {
         if self.sz < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(z) = lzf::compress(lp.as_bytes(), self.sz) {
+        if let Some(z) = lzf::compress(&lp.to_bytes(), self.sz) {
             if z.len() + MIN_COMPRESS_IMPROVE < self.sz {
                 self.data = Data::Lzf(z.into_boxed_slice());
             }
@@ -176,8 +176,8 @@ fn inflate(z: &[u8], sz: usize) -> Listpack {
 /// How a node is stored, for the RDB writer and `DEBUG`-style inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeView<'a> {
-    /// A listpack's bytes.
-    Raw(&'a [u8]),
+    /// A listpack (its Redis bytes: [`Listpack::to_bytes`]).
+    Raw(&'a Listpack),
     /// An LZF stream and the size of the listpack it inflates to.
     Lzf(&'a [u8], usize),
 }
@@ -293,7 +293,7 @@ impl Quicklist {
     /// Each node as stored, head to tail (for RDB and inspection).
     pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
         self.nodes.iter().map(|n| match &n.data {
-            Data::Raw(lp) => NodeView::Raw(lp.as_bytes()),
+            Data::Raw(lp) => NodeView::Raw(lp),
             Data::Lzf(z) => NodeView::Lzf(z, n.sz),
         })
     }
@@ -851,7 +851,7 @@ mod tests {
         let mut copy = Quicklist::new(-1, 1);
         for n in ql.nodes() {
             let bytes = match n {
-                NodeView::Raw(b) => b.to_vec(),
+                NodeView::Raw(lp) => lp.to_bytes(),
                 NodeView::Lzf(z, sz) => lzf::decompress(z, sz).unwrap(),
             };
             copy.append_listpack(Listpack::from_bytes(bytes).unwrap());

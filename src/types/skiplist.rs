@@ -1534,7 +1534,7 @@ mod tests {
         ] {
             assert_eq!(z.insert(m.as_bytes(), s), Added::New);
         }
-        assert_eq!(z.as_listpack().as_bytes(), &redis[..]);
+        assert_eq!(z.as_listpack().to_bytes(), &redis[..]);
         assert_eq!(z.score(b"f"), Some(0.1));
         assert_eq!(z.score(b"g"), Some(f64::NEG_INFINITY));
         assert_eq!(z.rank(b"a", false), Some(3));
