@@ -133,7 +133,7 @@ mod tests {
         );
         for n in 0..20_000 {
             let c = alloc_class(n);
-            assert!(c >= n && (c + 8) % 16 == 0, "{n} -> {c}");
+            assert!(c >= n && (c + 8).is_multiple_of(16), "{n} -> {c}");
         }
     }
 }
