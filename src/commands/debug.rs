@@ -596,7 +596,9 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         Value::Set(v) => match v {
             crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,
             crate::types::set_value::SetVal::Hash(h) => {
-                1 + h.iter().map(|m| m.len() + 1).sum::<usize>()
+                let mut n = 1;
+                h.for_each(|e| n += e.key().len() + 1);
+                n
             }
         },
         // Not the RDB size: an estimate until RDB lands for sorted sets.

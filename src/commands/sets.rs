@@ -140,6 +140,30 @@ fn read_set<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a SetVal>, CmdE
     }
 }
 
+/// As `read_set`, for the reads that need `&mut` (a random pick steps the
+/// table's incremental rehash), borrowing only the server.
+fn read_set_mut<'a>(
+    srv: &'a mut crate::server::Server,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut SetVal>, CmdError> {
+    let now = srv.now_ms;
+    match srv.dbs[db].lookup_mut(key, now) {
+        None => {
+            srv.stats.keyspace_misses += 1;
+            Ok(None)
+        }
+        Some(Value::Set(s)) => {
+            srv.stats.keyspace_hits += 1;
+            Ok(Some(s))
+        }
+        Some(_) => {
+            srv.stats.keyspace_hits += 1;
+            Err(err::WRONGTYPE)
+        }
+    }
+}
+
 fn sadd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let max = ctx.srv.config.set_max_intset_entries;
@@ -506,8 +530,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     };
     match count {
         None => {
-            let i = rand_below(set.len());
-            if let Some(m) = set.nth(i) {
+            if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
                 set.remove(&m);
                 reply.bulk(&m);
             }
@@ -554,7 +577,8 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
         }
         _ => return Err(err::SYNTAX),
     };
-    let set = read_set(ctx, key)?.cloned();
+    let db = ctx.client.db;
+    let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;
     let Some(set) = set else {
         match count {
@@ -565,7 +589,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     };
     match count {
         None => {
-            if let Some(m) = set.nth(rand_below(set.len())) {
+            if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
                 reply.bulk(&m);
             }
         }
@@ -622,8 +646,8 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
     if !valid_cursor(cursor) {
         return Err(CmdError::new("ERR invalid cursor"));
     }
-    let set = read_set(ctx, key)?.cloned();
     let mut pattern: Option<&[u8]> = None;
+    let mut count = 10usize;
     let mut j = 3;
     while j < ctx.args.len() {
         let a = ctx.args.get(j);
@@ -633,6 +657,7 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
             if c < 1 {
                 return Err(err::SYNTAX);
             }
+            count = c as usize;
             j += 2;
         } else if a.eq_ignore_ascii_case(b"match") && more {
             let p = ctx.args.get(j + 1);
@@ -642,20 +667,30 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
             return Err(err::SYNTAX);
         }
     }
+    // Redis's cursor is an unsigned long: "-1" wraps to 2^64 - 1.
+    let cur = std::str::from_utf8(cursor).unwrap_or("0");
+    let cursor = match cur.strip_prefix('-') {
+        Some(d) => d.parse::<u64>().unwrap_or(0).wrapping_neg(),
+        None => cur.trim_start_matches('+').parse::<u64>().unwrap_or(0),
+    };
+    let db = ctx.client.db;
+    let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;
-    reply.array(2);
-    reply.bulk(b"0");
     let Some(set) = set else {
+        reply.array(2);
+        reply.bulk(b"0");
         reply.empty_array();
         return Ok(());
     };
-    let mut out = Vec::with_capacity(set.len());
-    set.for_each(|m| {
+    let mut out = Vec::new();
+    let next = set.scan(cursor, count, |m| {
         let b = m.to_vec();
         if pattern.is_none_or(|p| glob::matches(p, &b, false)) {
             out.push(b);
         }
     });
+    reply.array(2);
+    reply.bulk_i64(next as i64);
     reply.array(out.len());
     for m in &out {
         reply.bulk(m);
