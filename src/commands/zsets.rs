@@ -784,9 +784,9 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         match ctx.srv.dbs[db].lookup(key, now) {
-            None | Some(Value::ZSet(_)) => {}
-            // Plain sets are valid inputs in Redis (score 1); they join
-            // here once the set type lands.
+            // Plain sets are valid inputs, every member with score 1
+            // (Redis's zuiInitIterator).
+            None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -830,8 +830,10 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         let mut v = Vec::new();
-        if let Some(Value::ZSet(z)) = ctx.srv.dbs[db].lookup(key, now) {
-            z.for_each(|m, s| v.push((m.to_vec(), s)));
+        match ctx.srv.dbs[db].lookup(key, now) {
+            Some(Value::ZSet(z)) => z.for_each(|m, s| v.push((m.to_vec(), s))),
+            Some(Value::Set(s)) => s.for_each(|m| v.push((m.to_vec(), 1.0))),
+            _ => {}
         }
         sets.push(v);
     }
@@ -1029,6 +1031,41 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// A ZINTERCARD input: a sorted set, or a plain set (members only).
+enum CardInput {
+    Z(ZSetVal),
+    S(crate::types::set_value::SetVal),
+}
+
+impl CardInput {
+    fn len(&self) -> usize {
+        match self {
+            CardInput::Z(z) => z.len(),
+            CardInput::S(s) => s.len(),
+        }
+    }
+
+    fn contains(&self, m: &[u8]) -> bool {
+        match self {
+            CardInput::Z(z) => z.score(m).is_some(),
+            CardInput::S(s) => s.contains(m),
+        }
+    }
+
+    fn for_each_member(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            CardInput::Z(z) => z.for_each(|m, _| f(m)),
+            CardInput::S(s) => s.for_each(|m| match m {
+                crate::types::set_value::Member::Int(n) => {
+                    let mut buf = [0u8; 24];
+                    f(crate::util::numbers::fmt_i64(n, &mut buf))
+                }
+                crate::types::set_value::Member::Bytes(b) => f(b),
+            }),
+        }
+    }
+}
+
 fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let n = parse_i64(args.get(1)).ok_or(err::NOT_INT)?;
@@ -1058,12 +1095,12 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
-    let mut sets: Vec<&ZSetVal> = Vec::with_capacity(n);
+    let mut sets: Vec<&CardInput> = Vec::with_capacity(n);
     let mut empty = false;
     for k in 0..n {
         match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
             None => empty = true,
-            Some(Value::ZSet(_)) => {}
+            Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -1072,10 +1109,12 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let dbr = &mut ctx.srv.dbs[db];
-    let mut copies: Vec<ZSetVal> = Vec::with_capacity(n);
+    let mut copies: Vec<CardInput> = Vec::with_capacity(n);
     for k in 0..n {
-        if let Some(Value::ZSet(z)) = dbr.lookup(args.get(2 + k), now) {
-            copies.push(z.clone());
+        match dbr.lookup(args.get(2 + k), now) {
+            Some(Value::ZSet(z)) => copies.push(CardInput::Z(z.clone())),
+            Some(Value::Set(s)) => copies.push(CardInput::S(s.clone())),
+            _ => {}
         }
     }
     for c in &copies {
@@ -1084,11 +1123,11 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     sets.sort_by_key(|z| z.len());
     let mut card = 0usize;
     let mut done = false;
-    sets[0].for_each(|m, _| {
+    sets[0].for_each_member(|m| {
         if done {
             return;
         }
-        if sets[1..].iter().all(|o| o.score(m).is_some()) {
+        if sets[1..].iter().all(|o| o.contains(m)) {
             card += 1;
             if limit > 0 && card >= limit {
                 done = true;
