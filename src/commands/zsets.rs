@@ -1224,10 +1224,11 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let cur = args.get(2);
-    if crate::util::numbers::parse_u64(cur).is_none() {
+    let Some(cursor) = crate::util::numbers::parse_u64(cur) else {
         return Err(CmdError::new("ERR invalid cursor"));
-    }
+    };
     let mut pattern: Option<&[u8]> = None;
+    let mut count = 10usize;
     let mut j = 3;
     while j < args.len() {
         let a = args.get(j);
@@ -1239,6 +1240,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
             if c < 1 {
                 return Err(err::SYNTAX);
             }
+            count = c as usize;
         } else if a.eq_ignore_ascii_case(b"match") {
             pattern = Some(args.get(j + 1));
         } else {
@@ -1249,8 +1251,9 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     let key = args.get(1);
     let z = read(ctx, key)?;
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut next = 0;
     if let Some(z) = z {
-        z.for_each(|m, s| {
+        next = z.scan(cursor, count, |m, s| {
             if pattern.is_none_or(|p| crate::util::glob::matches(p, m, false)) {
                 out.push((m.to_vec(), s));
             }
@@ -1258,7 +1261,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     }
     let r = &mut ctx.client.reply;
     r.array(2);
-    r.bulk(b"0");
+    r.bulk_i64(next as i64);
     r.array(out.len() * 2);
     let mut buf = [0u8; 40];
     for (m, s) in &out {

@@ -280,6 +280,62 @@ mod tests {
     }
 
     #[test]
+    fn scan_returns_every_original_member_while_the_table_grows_and_shrinks() {
+        let mut s = SetVal::for_member(b"m");
+        for i in 0..1000 {
+            s.add(format!("m{i}").as_bytes(), 512);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut calls, mut extra) = (0u64, 0, 0);
+        loop {
+            let mut got = 0;
+            cursor = s.scan(cursor, 10, |m| {
+                got += 1;
+                seen.insert(m.to_vec());
+            });
+            assert!(got <= 60, "COUNT 10 returned {got}");
+            calls += 1;
+            // Grow past two doublings, then delete the additions again.
+            if calls < 40 {
+                for _ in 0..100 {
+                    s.add(format!("x{extra}").as_bytes(), 512);
+                    extra += 1;
+                }
+            } else if extra > 0 {
+                for _ in 0..extra.min(500) {
+                    extra -= 1;
+                    s.remove(format!("x{extra}").as_bytes());
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(calls > 10, "a table scan takes several calls");
+        for i in 0..1000 {
+            assert!(seen.contains(format!("m{i}").as_bytes()), "m{i} missed");
+        }
+    }
+
+    #[test]
+    fn random_members_are_members_and_all_show_up() {
+        let mut s = SetVal::for_member(b"a");
+        for m in ["a", "b", "c", "d", "e"] {
+            s.add(m.as_bytes(), 512);
+        }
+        let mut hits = std::collections::HashSet::new();
+        for r in 0..500u64 {
+            let m = s.random(r).unwrap();
+            assert!(s.contains(&m));
+            hits.insert(m);
+        }
+        assert_eq!(hits.len(), 5);
+        let mut i = SetVal::for_member(b"1");
+        i.add(b"7", 512);
+        assert!(matches!(i.random(3).as_deref(), Some(b"7") | Some(b"1")));
+    }
+
+    #[test]
     fn converts_on_string_and_threshold() {
         let mut s = SetVal::for_member(b"1");
         assert!(s.add(b"1", 3));

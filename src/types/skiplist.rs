@@ -55,15 +55,17 @@
 //! `%.17g` text, exactly as Redis 7.0 writes it; so `ZADD z 1 a` costs
 //! 3 + 2 bytes for the pair after the listpack's 7.
 //!
-//! [`ZSet`] pairs the skiplist with a std `HashMap` from member to score.
-//! Redis's dict and skiplist share one sds per member; ours hold a copy
-//! each (the member bytes are stored twice). A shared dict keyed by node
-//! index would remove the copy and is the planned refinement once the
-//! keyspace's own dict (`db::dict`) can host it.
+//! [`ZSet`] pairs the skiplist with the keyspace's own dict (`db::dict`,
+//! Redis's `dict.c`) from member to score: one block per member (24 bytes
+//! of header with the score, then the member's bytes), and `dictScan`'s
+//! cursor for ZSCAN, whose guarantee holds while the set grows. Redis's
+//! dict and skiplist share one sds per member; ours hold a copy each (the
+//! member bytes are stored twice). A dict keyed by node index would remove
+//! the copy; that is the next refinement.
 
 use super::listpack::{Entry, Listpack};
 use super::XorShift;
-use std::collections::HashMap;
+use crate::db::dict::{hash_key, Dict, EntryRef};
 
 /// Maximum number of levels (`ZSKIPLIST_MAXLEVEL`).
 pub const MAX_LEVEL: usize = 32;
@@ -1119,10 +1121,19 @@ pub enum Added {
 }
 
 /// A sorted set in its `skiplist` encoding: dict + skiplist.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ZSet {
-    dict: HashMap<Box<[u8]>, f64>,
+    dict: Dict<f64>,
     zsl: SkipList,
+}
+
+impl std::fmt::Debug for ZSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZSet")
+            .field("len", &self.dict.len())
+            .field("zsl", &self.zsl)
+            .finish()
+    }
 }
 
 impl ZSet {
@@ -1132,7 +1143,7 @@ impl ZSet {
 
     pub fn with_rng(rng: XorShift) -> Self {
         ZSet {
-            dict: HashMap::new(),
+            dict: Dict::new(),
             zsl: SkipList::with_rng(rng),
         }
     }
@@ -1156,20 +1167,19 @@ impl ZSet {
 
     /// Sets `member`'s score (adding it if new). `score` must not be NaN.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Added {
-        match self.dict.get_mut(member) {
-            Some(cur) if *cur == score => Added::Unchanged,
-            Some(cur) => {
-                let old = *cur;
-                *cur = score;
-                self.zsl.update_score(old, member, score);
-                Added::Updated
+        let h = hash_key(member);
+        if let Some(mut e) = self.dict.find_mut_hashed(member, h) {
+            let old = *e.value();
+            if old == score {
+                return Added::Unchanged;
             }
-            None => {
-                self.dict.insert(member.into(), score);
-                self.zsl.insert(score, member.into());
-                Added::New
-            }
+            *e.value_mut() = score;
+            self.zsl.update_score(old, member, score);
+            return Added::Updated;
         }
+        self.dict.insert_new_hashed(member, h, score, 0, None);
+        self.zsl.insert(score, member.into());
+        Added::New
     }
 
     /// Removes `member`; its score if it was there.
@@ -1185,8 +1195,9 @@ impl ZSet {
     fn compact(&mut self) {
         if self.zsl.free.len() > 64 && self.zsl.free.len() > self.zsl.len() {
             self.zsl.shrink();
-            self.dict.shrink_to_fit();
         }
+        // As `zsetRemoveFromSkiplist`'s callers: a dict under 10% full shrinks.
+        self.dict.shrink_if_needed();
     }
 
     /// 0-based rank from the lowest score (`ZRANK`); `reverse` from the
@@ -1201,7 +1212,7 @@ impl ZSet {
     pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
         let dict = &mut self.dict;
         let n = self.zsl.delete_range_by_score(r, |m, _| {
-            dict.remove(&m);
+            dict.remove(&m[..]);
         });
         self.compact();
         n
@@ -1210,7 +1221,7 @@ impl ZSet {
     pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
         let dict = &mut self.dict;
         let n = self.zsl.delete_range_by_lex(r, |m, _| {
-            dict.remove(&m);
+            dict.remove(&m[..]);
         });
         self.compact();
         n
@@ -1220,18 +1231,36 @@ impl ZSet {
     pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
         let dict = &mut self.dict;
         let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |m, _| {
-            dict.remove(&m);
+            dict.remove(&m[..]);
         });
         self.compact();
         n
     }
 
+    /// One ZSCAN step over the dict (see `SetVal::scan`): calls `f` on
+    /// about `count` (member, score) pairs and returns the next cursor.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
+        let mut cursor = cursor;
+        let mut seen = 0usize;
+        let mut calls = count.max(1).saturating_mul(10);
+        loop {
+            cursor = self.dict.scan(cursor, |e: EntryRef<'_, f64>| {
+                seen += 1;
+                f(e.key(), *e.value())
+            });
+            calls -= 1;
+            if cursor == 0 || seen >= count || calls == 0 {
+                return cursor;
+            }
+        }
+    }
+
     /// Approximate bytes held (dict slots and keys, plus the skiplist).
     pub fn bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
-        self.dict.capacity() * slot
-            + self.dict.keys().map(|k| k.len()).sum::<usize>()
-            + self.zsl.bytes()
+        let mut entries = 0;
+        self.dict
+            .for_each(|e| entries += Dict::<f64>::entry_bytes(e.key().len(), false));
+        self.dict.bucket_bytes() + entries + self.zsl.bytes()
     }
 }
 
