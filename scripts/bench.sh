@@ -7,6 +7,8 @@
 #   scripts/bench.sh growth [N]           worst reply latency while one db grows 0 -> N keys (10000000)
 #   scripts/bench.sh collections [N] [KINDS]  memory per key of N small collections (100000) of
 #                                         each KIND (hash,zset,intset,list: 10 small elements each)
+#   scripts/bench.sh zlatency [N] [OPS]   p50/p99 latency of single ZADD/ZRANK/ZRANGE requests on one
+#                                         sorted set of N members (1000000), OPS of each (20000)
 #
 # Throughput: both servers start with the same flags (persistence off, free
 # ports on 127.0.0.1), the server pinned to CPU 0 and redis-benchmark to
@@ -55,8 +57,8 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
-    throughput | memory | conns | growth | collections) ;;
-    -h | --help | help) sed -n '2,36p' "$0"; exit 0 ;;
+    throughput | memory | conns | growth | collections | zlatency) ;;
+    -h | --help | help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS]]" >&2; exit 2 ;;
 esac
 
@@ -293,6 +295,34 @@ collections() {
     echo "($n keys per kind, 10 elements each, loaded with redis-cli --pipe into fresh servers; bytes per key include the keyspace entry; RSS from /proc/PID/status)"
 }
 
+# Sorted-set latency: one set of N members per server, then OPS single
+# requests of each kind, one round trip each, client pinned to CLIENT_CPU.
+# A small set (1000 members) is measured first as the flat baseline: with
+# O(log N) operations the 1M-member figures stay close to it.
+zlatency() {
+    local n="${1:-1000000}" ops="${2:-20000}"
+    printf '| server | members | ZADD p50 us | ZADD p99 us | ZRANK p50 us | ZRANK p99 us | ZRANGE (10) p50 us | ZRANGE p99 us |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+    for server in reddish redis; do
+        start_server "$server"
+        local port="$PORT" pid="$PID"
+        for size in 1000 "$n"; do
+            local line
+            line="$(timeout 900 taskset -c "$CLIENT_CPU" $LIB zlatency "$port" "$size" "$ops")" || line=""
+            if [ -z "$line" ]; then
+                printf '| %s | %s | failed | | | | | |\n' "$server" "$size"
+                continue
+            fi
+            local a b c d e f g h i j
+            IFS=$'\t' read -r a b c d e f g h i j <<<"$line"
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$j" "$b" "$c" "$e" "$f" "$h" "$i"
+        done
+        stop_server "$pid"
+    done
+    echo
+    echo "($ops requests of each kind, one at a time over one connection (python client), random members and ranks from a fixed seed; ZADD adds or updates a random member:0..$((2 * n)); ZRANGE asks 10 elements from a random rank)"
+}
+
 conns() {
     local n="${1:-10000}"
     printf '| server | idle connections held | PING on a new connection | RSS before | RSS after | RSS bytes/connection |\n'
@@ -358,4 +388,5 @@ case "$MODE" in
     memory) memory "${2:-}" "${3:-}" ;;
     conns) conns "${2:-}" ;;
     collections) collections "${2:-}" "${3:-}" ;;
+    zlatency) zlatency "${2:-}" "${3:-}" ;;
 esac
