@@ -174,10 +174,11 @@ fn inflate(z: &[u8], sz: usize) -> Listpack {
 }
 
 /// How a node is stored, for the RDB writer and `DEBUG`-style inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeView<'a> {
-    /// A listpack (its Redis bytes: [`Listpack::to_bytes`]).
-    Raw(&'a Listpack),
+    /// A listpack's bytes, Redis's layout (built by [`Listpack::to_bytes`]:
+    /// our listpacks do not store the header).
+    Raw(Cow<'a, [u8]>),
     /// An LZF stream and the size of the listpack it inflates to.
     Lzf(&'a [u8], usize),
 }
@@ -293,7 +294,7 @@ impl Quicklist {
     /// Each node as stored, head to tail (for RDB and inspection).
     pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
         self.nodes.iter().map(|n| match &n.data {
-            Data::Raw(lp) => NodeView::Raw(lp),
+            Data::Raw(lp) => NodeView::Raw(Cow::Owned(lp.to_bytes())),
             Data::Lzf(z) => NodeView::Lzf(z, n.sz),
         })
     }
@@ -851,7 +852,7 @@ mod tests {
         let mut copy = Quicklist::new(-1, 1);
         for n in ql.nodes() {
             let bytes = match n {
-                NodeView::Raw(lp) => lp.to_bytes(),
+                NodeView::Raw(b) => b.to_vec(),
                 NodeView::Lzf(z, sz) => lzf::decompress(z, sz).unwrap(),
             };
             copy.append_listpack(Listpack::from_bytes(bytes).unwrap());
