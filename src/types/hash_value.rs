@@ -302,6 +302,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn table_scan_random_clone_and_eq() {
+        let mut h = HashVal::default();
+        for i in 0..300 {
+            h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes());
+        }
+        h.convert();
+        assert_eq!(h.encoding(), "hashtable");
+        let copy = h.clone();
+        assert_eq!(copy, h);
+        let mut seen = std::collections::HashMap::new();
+        let mut cursor = 0;
+        let mut calls = 0;
+        loop {
+            cursor = h.scan(cursor, 10, |k, v| {
+                seen.insert(k.to_vec(), v.to_vec());
+            });
+            calls += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(calls > 5);
+        assert_eq!(seen.len(), 300);
+        assert_eq!(seen.get(&b"f7"[..]), Some(&b"v7".to_vec()));
+        let (f, v) = h.random(1).unwrap();
+        assert_eq!(h.get(&f), Some(v));
+        assert!(h.delete(b"f7"));
+        assert_ne!(copy, h);
+        let mut small = HashVal::default();
+        small.set(b"a", b"1");
+        assert_eq!(small.scan(5, 1, |_, _| ()), 0);
+        assert_eq!(small.random(9), Some((b"a".to_vec(), b"1".to_vec())));
+    }
+
+    #[test]
     fn set_get_delete_convert() {
         let mut h = HashVal::default();
         assert!(h.set(b"a", b"1"));

@@ -15,8 +15,11 @@
 //! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
 //! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
 //!
-//! The byte layouts of listpack and intset are Redis's own, so the RDB writer
-//! can emit them unchanged and the loader can adopt them after validation.
+//! The entries of a listpack and the members of an intset are laid out
+//! byte for byte as Redis's; only their small headers are not stored (the
+//! struct, held inside the keyspace entry, knows the size and count), so
+//! `to_bytes()` rebuilds Redis's blob for the RDB writer and `from_bytes()`
+//! adopts one after validation.
 //!
 //! Everything here is single-threaded and allocation-conscious, like the
 //! rest of the server: no locks, no reference counting.
