@@ -18,7 +18,47 @@ use crate::db::dict::{hash_key, Dict};
 use crate::types::listpack::{Entry, Listpack};
 
 /// The hash-table encoding: field → value.
-pub type Table = Dict<Box<[u8]>>;
+pub type Table = Dict<SmallVal>;
+
+/// Bytes a [`SmallVal`] holds in place.
+const INLINE_VAL: usize = 22;
+
+/// A hash table value: up to 22 bytes in place, inside the dict entry, so
+/// that a field with a short value (the common case: counters, flags,
+/// ids) is one allocation, like Redis's entry plus its two small sds;
+/// longer values are boxed. 24 bytes either way.
+#[derive(Clone)]
+pub enum SmallVal {
+    Inline { len: u8, buf: [u8; INLINE_VAL] },
+    Heap(Box<[u8]>),
+}
+
+impl From<&[u8]> for SmallVal {
+    fn from(b: &[u8]) -> Self {
+        if b.len() <= INLINE_VAL {
+            let mut buf = [0u8; INLINE_VAL];
+            buf[..b.len()].copy_from_slice(b);
+            SmallVal::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            SmallVal::Heap(b.into())
+        }
+    }
+}
+
+impl std::ops::Deref for SmallVal {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            SmallVal::Inline { len, buf } => &buf[..*len as usize],
+            SmallVal::Heap(b) => b,
+        }
+    }
+}
 
 /// A hash value in one of its two encodings. Held in place by `Value`
 /// (32 bytes); the table is boxed so that a listpack hash stays small.
@@ -163,7 +203,9 @@ impl HashVal {
             let mut buf = [0u8; 24];
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 let k = f.as_bytes(&mut buf);
-                t.insert_new_hashed(k, hash_key(k), entry_vec(v).into_boxed_slice(), 0, None);
+                let mut vb = [0u8; 24];
+                let val = SmallVal::from(v.as_bytes(&mut vb));
+                t.insert_new_hashed(k, hash_key(k), val, 0, None);
             }
             *self = HashVal::Table(Box::new(t));
         }
@@ -300,6 +342,29 @@ impl HashVal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_values_live_in_the_entry() {
+        assert_eq!(std::mem::size_of::<SmallVal>(), 24);
+        for n in [0, 1, 22, 23, 100] {
+            let b = vec![b'v'; n];
+            let v = SmallVal::from(&b[..]);
+            assert_eq!(&*v, &b[..]);
+            assert_eq!(matches!(v, SmallVal::Inline { .. }), n <= INLINE_VAL);
+        }
+        let mut h = HashVal::default();
+        h.set(b"f", b"short");
+        h.convert();
+        h.set(b"g", &[b'x'; 40]);
+        h.set(b"f", b"now a much longer value than before");
+        assert_eq!(
+            h.get(b"f"),
+            Some(b"now a much longer value than before".to_vec())
+        );
+        assert_eq!(h.strlen(b"g"), Some(40));
+        h.set(b"g", b"1");
+        assert_eq!(h.get(b"g"), Some(b"1".to_vec()));
+    }
 
     #[test]
     fn table_scan_random_clone_and_eq() {
