@@ -541,6 +541,17 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
             db.remove(key, now);
             return Ok(());
         }
+        // Few of many (Redis's SPOP_MOVE_STRATEGY_MUL case): pop random
+        // members one by one, O(count).
+        Some(c) if c * 5 < set.len() => {
+            reply.set(c);
+            for _ in 0..c {
+                if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
+                    set.remove(&m);
+                    reply.bulk(&m);
+                }
+            }
+        }
         Some(c) => {
             // One pass to list the members, then a partial Fisher-Yates
             // shuffle: O(n) whatever the count, instead of a walk per pop.
@@ -595,16 +606,35 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
         }
         Some(0) => reply.empty_array(),
         Some(c) if c < 0 => {
+            // Repeats allowed: independent O(1) picks.
             let n = c.unsigned_abs() as usize;
-            let all = set.members();
             reply.array(n);
             for _ in 0..n {
-                reply.bulk(&all[rand_below(all.len())]);
+                match set.random(rand_below(usize::MAX) as u64) {
+                    Some(m) => reply.bulk(&m),
+                    None => reply.null(),
+                }
             }
         }
         Some(c) if c as usize >= set.len() => {
             reply.array(set.len());
             set.for_each(|m| reply_member(reply, m));
+        }
+        // Few of many (Redis's SRANDMEMBER_SUB_STRATEGY_MUL case): random
+        // picks until `c` distinct ones, O(c).
+        Some(c) if (c as usize) * 3 < set.len() => {
+            let c = c as usize;
+            let mut picked: std::collections::HashSet<Vec<u8>> =
+                std::collections::HashSet::with_capacity(c);
+            while picked.len() < c {
+                if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
+                    picked.insert(m);
+                }
+            }
+            reply.array(c);
+            for m in &picked {
+                reply.bulk(m);
+            }
         }
         Some(c) => {
             let mut all = set.members();
