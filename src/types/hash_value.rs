@@ -15,7 +15,7 @@
 //! O(1) random fields.
 
 use crate::db::dict::{hash_key, Dict};
-use crate::types::listpack::{Entry, Listpack};
+use crate::types::listpack::{CompactListpack, Entry};
 
 /// The hash-table encoding: field → value.
 pub type Table = Dict<SmallVal>;
@@ -63,7 +63,7 @@ impl std::ops::Deref for SmallVal {
 /// A hash value in one of its two encodings. Held in place by `Value`
 /// (32 bytes); the table is boxed so that a listpack hash stays small.
 pub enum HashVal {
-    Listpack(Listpack),
+    Listpack(CompactListpack),
     Table(Box<Table>),
 }
 
@@ -105,7 +105,7 @@ impl std::fmt::Debug for HashVal {
 
 impl Default for HashVal {
     fn default() -> Self {
-        HashVal::Listpack(Listpack::new())
+        HashVal::Listpack(CompactListpack::new())
     }
 }
 

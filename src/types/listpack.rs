@@ -183,13 +183,17 @@ impl<'a> Encoded<'a> {
         }
     }
 
-    /// Whole entry length, backlen included.
-    fn entry_len(&self) -> usize {
+    /// Whole entry length, backlen included when the listpack keeps them.
+    fn entry_len(&self, backlen: bool) -> usize {
         let l = self.enc_len();
-        l + backlen_size(l)
+        if backlen {
+            l + backlen_size(l)
+        } else {
+            l
+        }
     }
 
-    fn write(&self, dst: &mut [u8]) {
+    fn write(&self, dst: &mut [u8], backlen: bool) {
         let l = match self {
             Encoded::Int(b, n) => {
                 dst[..*n].copy_from_slice(&b[..*n]);
@@ -201,7 +205,9 @@ impl<'a> Encoded<'a> {
                 n + s.len()
             }
         };
-        encode_backlen(&mut dst[l..], l);
+        if backlen {
+            encode_backlen(&mut dst[l..], l);
+        }
     }
 }
 
@@ -230,32 +236,44 @@ fn encode_backlen(dst: &mut [u8], l: usize) {
     }
 }
 
-/// Listpack: see the module documentation.
+/// Listpack: see the module documentation. `B` says whether entries keep
+/// their backlen (Redis's layout, walkable both ways in O(1) a step); the
+/// compact form without them is for the listpacks of hashes and sorted
+/// sets, which are short (they convert past 128 to 512 entries) and walked
+/// forward: it saves a byte or more per entry, 20 bytes of a 10-member
+/// sorted set, which moves the buffer into a smaller malloc chunk.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Listpack {
+pub struct RawListpack<const B: bool> {
     buf: Vec<u8>,
     count: usize,
 }
 
-impl std::fmt::Debug for Listpack {
+/// Redis's listpack layout (quicklist nodes).
+pub type Listpack = RawListpack<true>;
+
+/// Listpack entries without backlens (small hashes and sorted sets); its
+/// [`to_bytes`](RawListpack::to_bytes) still gives Redis's bytes.
+pub type CompactListpack = RawListpack<false>;
+
+impl<const B: bool> std::fmt::Debug for RawListpack<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl Default for Listpack {
+impl<const B: bool> Default for RawListpack<B> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Listpack {
+impl<const B: bool> RawListpack<B> {
     /// An empty listpack (Redis's 7 bytes of `lpNew(0)`: here just the
     /// terminator).
     pub fn new() -> Self {
         let mut buf = Vec::with_capacity(super::alloc_class(1));
         buf.push(EOF);
-        Listpack { buf, count: 0 }
+        RawListpack { buf, count: 0 }
     }
 
     /// Adopts a serialized listpack (as found in an RDB file) after checking
@@ -273,7 +291,7 @@ impl Listpack {
         let hdr_count = u16::from_le_bytes([buf[4], buf[5]]) as usize;
         buf.drain(..HEADER_BYTES);
         let total = buf.len();
-        let lp = Listpack { buf, count: 0 };
+        let lp = RawListpack::<true> { buf, count: 0 };
         let mut p = 0;
         let mut count = 0;
         while lp.buf[p] != EOF {
@@ -292,23 +310,58 @@ impl Listpack {
         if p != total - 1 || (hdr_count != NUMELE_UNKNOWN && hdr_count != count) {
             return None;
         }
-        Some(Listpack { count, ..lp })
+        if B {
+            return Some(RawListpack { buf: lp.buf, count });
+        }
+        let mut body = Vec::with_capacity(super::alloc_class(total));
+        let mut p = 0;
+        while lp.buf[p] != EOF {
+            let l = lp.enc_len(p);
+            body.extend_from_slice(&lp.buf[p..p + l]);
+            p += l + backlen_size(l);
+        }
+        body.push(EOF);
+        Some(RawListpack { buf: body, count })
     }
 
     /// The serialized form, byte for byte what Redis would store (the
     /// header rebuilt in front of the stored entries).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.bytes());
-        out.extend_from_slice(&(self.bytes() as u32).to_le_bytes());
+        let total = self.bytes();
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&(total as u32).to_le_bytes());
         out.extend_from_slice(&(self.count.min(NUMELE_UNKNOWN) as u16).to_le_bytes());
-        out.extend_from_slice(&self.buf);
+        if B {
+            out.extend_from_slice(&self.buf);
+        } else {
+            let mut p = 0;
+            while self.buf[p] != EOF {
+                let l = self.enc_len(p);
+                out.extend_from_slice(&self.buf[p..p + l]);
+                let at = out.len();
+                out.resize(at + backlen_size(l), 0);
+                encode_backlen(&mut out[at..], l);
+                p += l;
+            }
+            out.push(EOF);
+        }
         out
     }
 
     /// Size in bytes of Redis's form (`lpBytes`): header, entries and
     /// terminator. Quicklists compare it with their node limits, as Redis.
+    /// O(1) with backlens, a walk without.
     pub fn bytes(&self) -> usize {
-        self.buf.len() + HEADER_BYTES
+        let mut n = self.buf.len() + HEADER_BYTES;
+        if !B {
+            let mut p = 0;
+            while self.buf[p] != EOF {
+                let l = self.enc_len(p);
+                n += backlen_size(l);
+                p += l;
+            }
+        }
+        n
     }
 
     /// Heap bytes reserved for the buffer.
@@ -347,6 +400,17 @@ impl Listpack {
         if off == 0 {
             return None;
         }
+        if !B {
+            // No backlens: walk from the front (these listpacks are short).
+            let mut p = 0;
+            loop {
+                let n = p + self.entry_len(p);
+                if n >= off {
+                    return Some(p);
+                }
+                p = n;
+            }
+        }
         let enc = self.decode_backlen(off - 1);
         Some(off - enc - backlen_size(enc))
     }
@@ -359,7 +423,7 @@ impl Listpack {
         if i < 0 || i >= len {
             return None;
         }
-        if i < len / 2 {
+        if !B || i < len / 2 {
             let mut p = 0;
             for _ in 0..i {
                 p += self.entry_len(p);
@@ -422,12 +486,13 @@ impl Listpack {
     }
 
     /// Elements front to back; `.rev()` walks back to front.
-    pub fn iter(&self) -> Iter<'_> {
+    pub fn iter(&self) -> Iter<'_, B> {
         Iter {
             lp: self,
             front: 0,
             back: self.buf.len() - 1,
             left: self.count,
+            offs: Vec::new(),
         }
     }
 
@@ -503,9 +568,9 @@ impl Listpack {
     pub fn replace_at(&mut self, off: usize, s: &[u8]) {
         let old = self.entry_len(off);
         let e = Encoded::of_bytes(s);
-        let new = e.entry_len();
+        let new = e.entry_len(B);
         self.resize_gap(off, old, new);
-        e.write(&mut self.buf[off..off + new]);
+        e.write(&mut self.buf[off..off + new], B);
     }
 
     /// Replaces element `index`; false when out of range.
@@ -554,7 +619,7 @@ impl Listpack {
 
     /// Appends every element of `other` (both keep Redis's layout, so this
     /// is one copy of `other`'s entry bytes), as `lpMerge` does.
-    pub fn append(&mut self, other: &Listpack) {
+    pub fn append(&mut self, other: &Self) {
         let body = &other.buf[..other.buf.len() - 1];
         let end = self.buf.len() - 1;
         super::reserve_class(&mut self.buf, body.len());
@@ -563,7 +628,7 @@ impl Listpack {
     }
 
     /// Prepends every element of `other`.
-    pub fn prepend(&mut self, other: &Listpack) {
+    pub fn prepend(&mut self, other: &Self) {
         let body = &other.buf[..other.buf.len() - 1];
         super::reserve_class(&mut self.buf, body.len());
         self.buf.splice(0..0, body.iter().copied());
@@ -578,9 +643,9 @@ impl Listpack {
     // ---- internals -----------------------------------------------------
 
     fn insert_encoded(&mut self, at: usize, e: &Encoded<'_>) {
-        let n = e.entry_len();
+        let n = e.entry_len(B);
         self.resize_gap(at, 0, n);
-        e.write(&mut self.buf[at..at + n]);
+        e.write(&mut self.buf[at..at + n], B);
         self.count += 1;
     }
 
@@ -643,9 +708,14 @@ impl Listpack {
         Some(self.enc_len(off))
     }
 
+    #[inline]
     fn entry_len(&self, off: usize) -> usize {
         let l = self.enc_len(off);
-        l + backlen_size(l)
+        if B {
+            l + backlen_size(l)
+        } else {
+            l
+        }
     }
 
     /// Reads the backlen whose last byte is at `p`.
@@ -665,14 +735,17 @@ impl Listpack {
 }
 
 /// Iterator over a listpack's elements, both ways.
-pub struct Iter<'a> {
-    lp: &'a Listpack,
+pub struct Iter<'a, const B: bool> {
+    lp: &'a RawListpack<B>,
     front: usize,
     back: usize,
     left: usize,
+    /// Without backlens, walking backwards uses the offsets of the entries
+    /// left, gathered in one forward pass at the first `next_back`.
+    offs: Vec<u32>,
 }
 
-impl<'a> Iterator for Iter<'a> {
+impl<'a, const B: bool> Iterator for Iter<'a, B> {
     type Item = Entry<'a>;
 
     fn next(&mut self) -> Option<Entry<'a>> {
@@ -690,10 +763,22 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-impl<'a> DoubleEndedIterator for Iter<'a> {
+impl<'a, const B: bool> DoubleEndedIterator for Iter<'a, B> {
     fn next_back(&mut self) -> Option<Entry<'a>> {
         if self.left == 0 {
             return None;
+        }
+        if !B {
+            if self.offs.is_empty() {
+                let mut p = self.front;
+                while p < self.back {
+                    self.offs.push(p as u32);
+                    p += self.lp.entry_len(p);
+                }
+            }
+            self.back = self.offs.pop()? as usize;
+            self.left -= 1;
+            return Some(self.lp.get_at(self.back));
         }
         self.back = self.lp.prev(self.back)?;
         self.left -= 1;
@@ -701,7 +786,7 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
     }
 }
 
-impl ExactSizeIterator for Iter<'_> {}
+impl<const B: bool> ExactSizeIterator for Iter<'_, B> {}
 
 #[cfg(test)]
 mod tests {
@@ -930,8 +1015,40 @@ mod tests {
 
     #[test]
     fn random_operations_match_vec_model() {
-        let mut rng = XorShift::new(0x5eed);
-        let mut lp = Listpack::new();
+        random_ops::<true>(0x5eed);
+    }
+
+    #[test]
+    fn compact_listpacks_match_the_model_and_redis_bytes() {
+        random_ops::<false>(0x5eed);
+        random_ops::<false>(77);
+        let mut c = CompactListpack::new();
+        for v in [&b"field:1"[..], b"12", b"", b"-5000", &[b'x'; 300]] {
+            c.push_back(v);
+        }
+        assert_eq!(c.bytes(), c.to_bytes().len());
+        // A 10-member sorted set's pairs: Redis's 137-byte listpack (a
+        // 160-byte jemalloc class) is a 111-byte buffer here, 120 reserved
+        // (a 128-byte glibc chunk).
+        let mut z = CompactListpack::new();
+        for i in 0..10 {
+            z.push_back(format!("member:{i}").as_bytes());
+            z.push_back(format!("{}", 500 + i).as_bytes());
+        }
+        assert_eq!(z.bytes(), 137);
+        assert_eq!(z.allocated(), 120);
+        let mut r = Listpack::new();
+        for e in c.iter() {
+            r.push_back(&owned(e));
+        }
+        assert_eq!(c.to_bytes(), r.to_bytes());
+        assert_eq!(c.prev(c.seek(-1).unwrap()), c.seek(-2));
+        assert_eq!(c.last(), c.seek(4));
+    }
+
+    fn random_ops<const B: bool>(seed: u64) {
+        let mut rng = XorShift::new(seed);
+        let mut lp = RawListpack::<B>::new();
         let mut model: Vec<Vec<u8>> = Vec::new();
         for step in 0..4000 {
             let n = model.len();
@@ -995,7 +1112,7 @@ mod tests {
                 }
                 _ => {
                     let k = rng.below(4) as usize;
-                    let mut other = Listpack::new();
+                    let mut other = RawListpack::<B>::new();
                     let mut vals = Vec::new();
                     for _ in 0..k {
                         let v = random_value(&mut rng);
@@ -1023,8 +1140,24 @@ mod tests {
                     let neg = i as isize - model.len() as isize;
                     assert_eq!(&owned(lp.get(neg).unwrap()), m);
                 }
-                let again = Listpack::from_bytes(lp.to_bytes()).unwrap();
-                assert_eq!(again.len(), lp.len());
+                let again = RawListpack::<B>::from_bytes(lp.to_bytes()).unwrap();
+                assert_eq!(again, lp);
+                let mut redis = Listpack::new();
+                for m in &model {
+                    redis.push_back(m);
+                }
+                assert_eq!(lp.to_bytes(), redis.to_bytes());
+                assert_eq!(lp.bytes(), redis.bytes());
+                let mut it = lp.iter();
+                let mut mixed = Vec::new();
+                while let Some(e) = if mixed.len() % 3 == 0 {
+                    it.next_back()
+                } else {
+                    it.next()
+                } {
+                    mixed.push(owned(e));
+                }
+                assert_eq!(mixed.len(), model.len());
             }
             if lp.len() > 300 {
                 lp.delete_range(0, 200);

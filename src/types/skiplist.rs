@@ -62,7 +62,7 @@
 //! between its dict and skiplist for the same reason. The index resizes
 //! incrementally and scans with `dictScan`'s cursor, as Redis's dict.
 
-use super::listpack::{Entry, Listpack};
+use super::listpack::{CompactListpack, Entry};
 use super::XorShift;
 use crate::db::dict::hash_key;
 
@@ -856,7 +856,7 @@ pub fn entry_score(e: Entry<'_>) -> f64 {
 /// the set is small by construction (`zset-max-listpack-entries`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListpackZSet {
-    lp: Listpack,
+    lp: CompactListpack,
 }
 
 impl ListpackZSet {
@@ -866,15 +866,15 @@ impl ListpackZSet {
 
     /// Adopts a listpack (from RDB) holding member/score pairs in order.
     /// None if the entry count is odd.
-    pub fn from_listpack(lp: Listpack) -> Option<Self> {
+    pub fn from_listpack(lp: CompactListpack) -> Option<Self> {
         lp.len().is_multiple_of(2).then_some(ListpackZSet { lp })
     }
 
-    pub fn as_listpack(&self) -> &Listpack {
+    pub fn as_listpack(&self) -> &CompactListpack {
         &self.lp
     }
 
-    pub fn into_listpack(self) -> Listpack {
+    pub fn into_listpack(self) -> CompactListpack {
         self.lp
     }
 
@@ -1095,7 +1095,7 @@ impl ListpackZSet {
 
 /// Iterator over a [`ListpackZSet`]'s (member, score) pairs.
 pub struct PairIter<'a> {
-    inner: super::listpack::Iter<'a>,
+    inner: super::listpack::Iter<'a, false>,
 }
 
 impl<'a> Iterator for PairIter<'a> {
