@@ -44,7 +44,7 @@
 //! ## How ours departs
 //! The entries are exactly Redis's bytes, so [`Listpack::to_bytes`] gives
 //! an RDB writer Redis's blob and [`Listpack::from_bytes`] adopts what an
-//! RDB file holds after validating it. Three departures:
+//! RDB file holds after validating it. Four departures:
 //! - the 6-byte header is not stored: the buffer is the entries and the
 //!   terminator. The total size is the buffer's length and the count is a
 //!   field, and the struct lives inside the keyspace entry, so the header
@@ -54,6 +54,12 @@
 //! - positions are byte offsets into the buffer (`usize`) instead of raw
 //!   pointers; every mutation that can move entries returns the offset the
 //!   caller should continue from, as Redis's functions return a new `p`.
+//! - hashes and sorted sets use [`CompactListpack`], whose entries also
+//!   drop their backlen: they are short (converted to tables past 512 or
+//!   128 pairs) and walked forward, so the byte or more per entry buys
+//!   little; walking backwards costs one forward pass instead. Quicklist
+//!   nodes ([`Listpack`]) keep Redis's layout, since lists pop from both
+//!   ends of 8 KB nodes.
 //! - the element count is a field, never the header's saturating one
 //!   (Redis's header says 65535, "unknown, count by scanning", past that);
 //!   `len()` is O(1) always.
