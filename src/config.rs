@@ -515,7 +515,9 @@ pub static TABLE: &[ConfigDef] = &[
         10,
     )
     .alias("cluster-slave-validity-factor"),
-    int("list-max-listpack-size", MODIFIABLE, INT_MIN, INT_MAX, -2).alias("list-max-ziplist-size"),
+    int("list-max-listpack-size", MODIFIABLE, INT_MIN, INT_MAX, -2)
+        .alias("list-max-ziplist-size")
+        .field(|c, v| c.list_max_listpack_size = v.num() as i32),
     int("tcp-keepalive", MODIFIABLE, 0, INT_MAX, 300)
         .field(|c, v| c.tcp_keepalive = v.num() as u64),
     int("cluster-migration-barrier", MODIFIABLE, 0, INT_MAX, 1),
@@ -542,7 +544,8 @@ pub static TABLE: &[ConfigDef] = &[
     int("cluster-announce-tls-port", MODIFIABLE, 0, 65535, 0),
     int("repl-timeout", MODIFIABLE, 1, INT_MAX, 60),
     int("repl-ping-replica-period", MODIFIABLE, 1, INT_MAX, 10).alias("repl-ping-slave-period"),
-    int("list-compress-depth", MODIFIABLE, 0, INT_MAX, 0),
+    int("list-compress-depth", MODIFIABLE, 0, INT_MAX, 0)
+        .field(|c, v| c.list_compress_depth = v.num() as i32),
     int(
         "rdb-key-save-delay",
         MODIFIABLE | HIDDEN,
@@ -770,7 +773,10 @@ pub static TABLE: &[ConfigDef] = &[
         MODIFIABLE,
         Special::NotifyKeyspaceEvents,
     )
-    .field(|c, v| c.notify_keyspace_events = v.num() as u32),
+    .field(|c, v| {
+        c.notify_keyspace_events = v.num() as u32;
+        crate::server::notify::set_flags(c.notify_keyspace_events);
+    }),
     special("bind", MODIFIABLE | MULTI_ARG, Special::Bind).field(|c, v| {
         c.bind = v.list().to_vec();
     }),
@@ -880,6 +886,10 @@ pub struct Config {
     pub enable_protected_configs: Protected,
     pub active_expire_effort: u32,
     pub dynamic_hz: bool,
+    /// `list-max-listpack-size`: quicklist node fill (negative = byte budget).
+    pub list_max_listpack_size: i32,
+    /// `list-compress-depth`: uncompressed nodes at each end (0 = none).
+    pub list_compress_depth: i32,
     /// Keyspace notification classes, Redis's `NOTIFY_*` bits.
     pub notify_keyspace_events: u32,
     /// Where `main` writes the process id (removed at exit).
@@ -932,6 +942,8 @@ impl Default for Config {
             enable_protected_configs: Protected::No,
             active_expire_effort: 1,
             dynamic_hz: true,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
             notify_keyspace_events: 0,
             pidfile: None,
             config_file: None,

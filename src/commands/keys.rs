@@ -27,6 +27,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::{StrVal, Value};
 use crate::protocol::reply::Reply;
+use crate::server::notify as ntf;
 use crate::server::stats::Stats;
 use crate::util::glob;
 use crate::util::numbers::{fmt_u64, parse_i64};
@@ -94,7 +95,7 @@ pub static COMMANDS: &[CommandDef] = &[
         .group("server")
         .since("4.0.0")
         .summary("Swaps two Redis databases"),
-    CommandDef::new("touch", -2, READONLY | FAST, exists)
+    CommandDef::new("touch", -2, READONLY | FAST, touch)
         .keys(1, -1, 1)
         .acl("keyspace read fast")
         .group("generic")
@@ -241,10 +242,10 @@ impl Header {
 /// threshold would have handed to its background thread.
 fn del(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
     let mut n = 0;
     for key in ctx.args.from(1).iter() {
-        if db.remove(key, now).is_some() {
+        if ctx.srv.dbs[ctx.client.db].remove(key, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", key);
             n += 1;
         }
     }
@@ -269,10 +270,26 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// TOUCH: like EXISTS, but each lookup refreshes the key's LRU/LFU field,
+/// which EXISTS (and TYPE) leave alone, as Redis's LOOKUP_NOTOUCH does.
+fn touch(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
+    let mut n = 0;
+    for key in ctx.args.from(1).iter() {
+        if count_read(&mut srv.stats, db.lookup(key, now).is_some()) {
+            n += 1;
+        }
+    }
+    ctx.client.reply.int(n);
+    Ok(())
+}
+
 fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let srv = &mut *ctx.srv;
-    let name = match srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
+    let name = match srv.dbs[ctx.client.db].peek(ctx.args.get(1), now) {
         Some(v) => v.type_name(),
         None => "none",
     };
@@ -458,10 +475,17 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let Some(val) = db.remove(src, now) else {
         return Err(err::NO_KEY);
     };
+    // Redis deletes an existing destination and adds the key anew (a
+    // `new` event), rather than overwriting it.
+    db.remove(dst, now);
     db.insert(dst, val, false);
     if let Some(at) = deadline {
         db.set_expire(dst, at);
     }
+    ctx.modified(ctx.client.db, src);
+    ctx.modified(ctx.client.db, dst);
+    ctx.notify(ntf::GENERIC, b"rename_from", src, ctx.client.db);
+    ctx.notify(ntf::GENERIC, b"rename_to", dst, ctx.client.db);
     if nx {
         ctx.client.reply.int(1);
     } else {
@@ -510,10 +534,13 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.int(0);
         return Ok(());
     }
+    dst.remove(newkey, now);
     dst.insert(newkey, val, false);
     if let Some(at) = deadline {
         dst.set_expire(newkey, at);
     }
+    ctx.modified(dst_id, newkey);
+    ctx.notify(ntf::GENERIC, b"copy_to", newkey, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -548,6 +575,10 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     if let Some(at) = deadline {
         dst.set_expire(key, at);
     }
+    ctx.modified(src_id, key);
+    ctx.modified(dst_id, key);
+    ctx.notify(ntf::GENERIC, b"move_from", key, src_id);
+    ctx.notify(ntf::GENERIC, b"move_to", key, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -568,9 +599,15 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         return Err(err::DB_RANGE);
     }
     if a != b {
+        super::multi::touch_swapped(ctx.srv, ctx.client, a as usize, b as usize);
         let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         std::mem::swap(&mut left[lo], &mut right[0]);
+        // Parked clients stay with their database index, as Redis keeps
+        // `blocking_keys`; keys they wait on may now hold data.
+        std::mem::swap(&mut left[lo].waiters, &mut right[0].waiters);
+        left[lo].rescan_waiters();
+        right[0].rescan_waiters();
     }
     ctx.client.reply.ok();
     Ok(())
