@@ -400,9 +400,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     };
     let l = parse_i64(args.get(2)).ok_or(err::NOT_INT)?;
     if l == i64::MIN {
-        return Err(CmdError::new(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
+        return Err(err::COUNT_RANGE);
     }
     let pairs = read_hash(ctx, args.get(1))?
         .map(|h| h.pairs())

@@ -96,6 +96,11 @@ impl CmdError {
 pub mod err {
     use super::CmdError;
     pub const SYNTAX: CmdError = CmdError::new("ERR syntax error");
+    /// Redis's getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): random
+    /// picks with a count refuse LONG_MIN, whose negation overflows.
+    pub const COUNT_RANGE: CmdError = CmdError::new(
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+    );
     pub const WRONGTYPE: CmdError =
         CmdError::new("WRONGTYPE Operation against a key holding the wrong kind of value");
     pub const NOT_INT: CmdError = CmdError::new("ERR value is not an integer or out of range");

@@ -629,9 +629,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
         3 => {
             let c = parse_count(ctx.args.get(2))?;
             if c == i64::MIN {
-                return Err(CmdError::new(
-                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                ));
+                return Err(err::COUNT_RANGE);
             }
             Some(c)
         }

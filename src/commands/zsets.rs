@@ -1292,6 +1292,9 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     } else {
         false
     };
+    if count == i64::MIN {
+        return Err(err::COUNT_RANGE);
+    }
     if withscores && count < -(i64::MAX / 2) {
         return Err(CmdError::new("ERR value is out of range"));
     }
@@ -1306,12 +1309,30 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         (Some(z), r) => (z, r),
     };
     let len = z.len();
+    let pairs = withscores && resp3;
+    let emit = |r: &mut crate::protocol::reply::Reply, i: usize| {
+        z.walk(i, i, false, |m, s| {
+            if pairs {
+                r.array(2);
+            }
+            r.bulk(m);
+            if withscores {
+                r.double(s);
+            }
+        });
+    };
+    if count < 0 {
+        // Repeats allowed: each pick is written as it is drawn, so the
+        // count (up to LONG_MAX, as in Redis) never sizes an allocation.
+        let n = count.unsigned_abs() as usize;
+        r.array(if withscores && !pairs { 2 * n } else { n });
+        for _ in 0..n {
+            emit(r, rng.below(len as u64) as usize);
+        }
+        return Ok(());
+    }
     let picks: Vec<usize> = if count == 0 {
         Vec::new()
-    } else if count < 0 {
-        (0..count.unsigned_abs())
-            .map(|_| rng.below(len as u64) as usize)
-            .collect()
     } else if count as usize >= len {
         // The whole set; Redis 7.0 walks a listpack-encoded one from its
         // tail here, and the order is unspecified for the skiplist form.
@@ -1326,22 +1347,13 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         idx.truncate(count as usize);
         idx
     };
-    let pairs = withscores && resp3;
-    r.array(if withscores && !pairs {
-        2 * picks.len()
-    } else {
+    r.array(if pairs || !withscores {
         picks.len()
+    } else {
+        2 * picks.len()
     });
     for i in picks {
-        z.walk(i, i, false, |m, s| {
-            if pairs {
-                r.array(2);
-            }
-            r.bulk(m);
-            if withscores {
-                r.double(s);
-            }
-        });
+        emit(r, i);
     }
     Ok(())
 }
