@@ -408,3 +408,36 @@ fn a_cut_short_eviction_continues_without_commands() {
     assert!(used <= MAX + MAX / 20, "used {used} > {MAX}");
     assert!(evicted > 1000, "evicted {evicted}");
 }
+
+/// Redis's "Don't rehash if used memory exceeds maxmemory after rehash":
+/// with the table exactly full and little room left, the next insert must
+/// not allocate a doubled bucket array (64 KB here) and then evict keys to
+/// pay for it.
+#[test]
+fn table_growth_waits_rather_than_evict() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-random")
+        .query(&mut c)
+        .unwrap();
+    let mut p = redis::pipe();
+    for i in 0..4096 {
+        p.cmd("SET").arg(format!("key:{i}")).arg(1).ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    let used = info_field(&mut c, "memory", "used_memory");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(used + 10 * 1024)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SET").arg("k1").arg("v1").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("k2").arg("v2").query(&mut c).unwrap();
+    let n: u64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(n, 4098);
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+}

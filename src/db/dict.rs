@@ -469,6 +469,9 @@ pub struct Dict<V> {
     volatile: usize,
     deadline_sum: i128,
     rng: u64,
+    /// Growth must not push the process past `maxmemory` (the keyspace's
+    /// table; see `expand_allowed`).
+    memory_guard: bool,
 }
 
 // SAFETY: the dict owns its entries exclusively; raw pointers never escape
@@ -495,7 +498,17 @@ impl<V> Dict<V> {
             volatile: 0,
             deadline_sum: 0,
             rng: (hash_key(b"rng") | 1) ^ crate::server::unix_us() as u64,
+            memory_guard: false,
         }
+    }
+
+    /// Makes growth respect `maxmemory` (Redis's `dictExpandAllowed` for
+    /// the keyspace dicts): a table at load 1 waits rather than allocate a
+    /// bucket array that would take memory over the limit, since that
+    /// allocation would only force the eviction of many keys. Past a load
+    /// of 1.618 it grows anyway, so chains stay short.
+    pub fn set_memory_guard(&mut self, on: bool) {
+        self.memory_guard = on;
     }
 
     #[inline]
@@ -652,7 +665,14 @@ impl<V> Dict<V> {
         if self.ht[0].size() == 0 {
             self.start_resize(INITIAL_SIZE);
         } else if self.ht[0].used >= self.ht[0].size() {
-            self.start_resize(self.ht[0].used + 1);
+            let (used, size) = (self.ht[0].used, self.ht[0].size());
+            if self.memory_guard && used * 1000 <= size * 1618 {
+                let more = (used + 1).next_power_of_two() * std::mem::size_of::<usize>();
+                if !crate::db::evict::room_for(more) {
+                    return;
+                }
+            }
+            self.start_resize(used + 1);
         }
     }
 

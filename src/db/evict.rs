@@ -103,12 +103,21 @@ static RNG: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
 /// Copies the LFU settings where the keyspace reads them.
 pub fn sync_config(cfg: &crate::config::Config, now_ms: i64) {
     NOW_MS.store(now_ms as u64, Ordering::Relaxed);
+    MAXMEMORY.store(cfg.maxmemory, Ordering::Relaxed);
     LFU_MODE.store(is_lfu(cfg.maxmemory_policy), Ordering::Relaxed);
     LFU_LOG_FACTOR.store(cfg.lfu_log_factor, Ordering::Relaxed);
     LFU_DECAY_TIME.store(cfg.lfu_decay_time, Ordering::Relaxed);
 }
 
 static NO_TOUCH: AtomicBool = AtomicBool::new(false);
+static MAXMEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// False if allocating `more` bytes would take used memory past a set
+/// `maxmemory` (Redis's `overMaxmemoryAfterAlloc`).
+pub fn room_for(more: usize) -> bool {
+    let max = MAXMEMORY.load(Ordering::Relaxed);
+    max == 0 || memory::used_memory().saturating_add(more as u64) <= max
+}
 
 /// Marks the running command as from a CLIENT NO-TOUCH client (Redis
 /// 7.2): its lookups leave the LRU/LFU field alone, except TOUCH itself.

@@ -108,7 +108,9 @@ pub struct Db {
 
 impl Db {
     pub fn new() -> Db {
-        Db::default()
+        let mut db = Db::default();
+        db.dict.set_memory_guard(true);
+        db
     }
 
     pub fn len(&self) -> usize {
@@ -347,6 +349,7 @@ impl Db {
             return;
         }
         let old = std::mem::take(&mut self.dict);
+        self.dict.set_memory_guard(true);
         self.wheel.clear();
         if old.len() > LAZY_FREE_THRESHOLD {
             self.garbage.push(old);
