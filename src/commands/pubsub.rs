@@ -280,10 +280,12 @@ pub fn publish_raw(
     } else {
         &srv.pubsub.channels
     };
-    if let Some(tokens) = map.get(channel) {
-        let tokens = tokens.clone();
+    if let Some(list) = map.get(channel) {
+        let mut tokens = std::mem::take(&mut srv.pubsub.scratch);
+        tokens.clear();
+        tokens.extend_from_slice(list);
         let kind: &[u8] = if shard { b"smessage" } else { b"message" };
-        for t in tokens {
+        for &t in &tokens {
             deliver(srv, &mut me, t, &|r| {
                 frame(r, 3);
                 r.bulk(kind);
@@ -292,6 +294,7 @@ pub fn publish_raw(
             });
             receivers += 1;
         }
+        srv.pubsub.scratch = tokens;
     }
     if shard || srv.pubsub.patterns.is_empty() {
         return receivers;

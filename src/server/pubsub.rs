@@ -28,6 +28,9 @@ pub struct PubSub {
     pub channels: HashMap<Vec<u8>, Vec<usize>>,
     pub patterns: HashMap<Vec<u8>, Vec<usize>>,
     pub shard: HashMap<Vec<u8>, Vec<usize>>,
+    /// Reused copy of a channel's subscriber list while PUBLISH delivers
+    /// (delivery needs the server mutably), so publishing allocates nothing.
+    pub scratch: Vec<usize>,
 }
 
 impl PubSub {
