@@ -267,6 +267,7 @@ pub enum Value {
     Hash(Box<crate::types::hash_value::HashVal>),
     Set(Box<crate::types::set_value::SetVal>),
     ZSet(Box<crate::types::zset_value::ZSetVal>),
+    Stream(Box<crate::types::stream::StreamVal>),
 }
 
 impl Value {
@@ -278,6 +279,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -288,6 +290,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(v) => v.encoding(),
         }
     }
 }

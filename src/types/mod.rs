@@ -14,6 +14,7 @@
 //! | [`skiplist::ListpackZSet`] | `t_zset.c` (`zzl*`) | small sorted sets (`listpack`) |
 //! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
 //! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
+//! | [`stream::StreamVal`] | `t_stream.c` | streams (`stream`): listpack nodes in a B-tree |
 //!
 //! The byte layouts of listpack and intset are Redis's own, so the RDB writer
 //! can emit them unchanged and the loader can adopt them after validation.
@@ -29,6 +30,7 @@ pub mod lzf;
 pub mod quicklist;
 pub mod set_value;
 pub mod skiplist;
+pub mod stream;
 pub mod zset_value;
 
 /// The allocation size jemalloc (Redis's allocator) would hand out for a
