@@ -463,8 +463,19 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
             "ERR The stream has exhausted the last possible ID, unable to add more items",
         ));
     }
-    let pairs: Vec<&[u8]> = (field_pos..argc).map(|i| args.get(i)).collect();
-    let id = match s.append(a.id, &pairs, now, lim) {
+    // Most entries have a few fields: keep their slices on the stack.
+    let mut stack: [&[u8]; 32] = [&[]; 32];
+    let heap: Vec<&[u8]>;
+    let pairs: &[&[u8]] = if argc - field_pos <= stack.len() {
+        for (k, i) in (field_pos..argc).enumerate() {
+            stack[k] = args.get(i);
+        }
+        &stack[..argc - field_pos]
+    } else {
+        heap = (field_pos..argc).map(|i| args.get(i)).collect();
+        &heap
+    };
+    let id = match s.append(a.id, pairs, now, lim) {
         Ok(id) => id,
         Err(AppendError::IdTooSmall) => {
             // A stream created just now for this XADD must not stay empty.

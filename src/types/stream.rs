@@ -32,17 +32,21 @@
 //! here byte for byte on top of [`Listpack`], so the per-entry cost is
 //! Redis's.
 //!
-//! Instead of a radix tree the nodes sit in a `BTreeMap<StreamId, Listpack>`
-//! keyed by master ID. The rax earns its keep in Redis because it is the
-//! one ordered map Redis has (also used for consumer groups and PELs); for
-//! fixed 16-byte keys a B-tree gives the same operations (seek to the node
-//! at or before an ID, walk forward or back, drop the first node) in
-//! O(log n) with a few hundred bytes per hundred entries of overhead, and
-//! ships with the standard library. XINFO STREAM's `radix-tree-nodes`
-//! counts rax nodes; [`StreamVal::rax_nodes`] derives that number from the
-//! master IDs (a rax holding a set of equal-length keys has one node per
-//! branch point, per child of a branch point, per key, plus the root), so
-//! the reply still matches Redis.
+//! Instead of a radix tree the nodes sit in a `VecDeque<(StreamId,
+//! Listpack)>` sorted by master ID. The rax earns its keep in Redis because
+//! it is the one ordered map Redis has (also used for consumer groups and
+//! PELs); a stream's nodes are a special case: new nodes are only ever
+//! appended (IDs grow), trimming only removes from the front, and a seek
+//! (XRANGE's start, XDEL's entry) is a binary search over master IDs, so a
+//! sorted deque does all of it in O(1) or O(log n), and at 48 bytes per
+//! node plus an eighth of slack it costs less than the rax (or a B-tree,
+//! whose leaves stay half empty under sequential inserts). The one linear
+//! case, XDEL emptying a node in the middle, moves 48-byte pairs, a node
+//! per 100 entries. XINFO STREAM's `radix-tree-nodes` counts rax nodes;
+//! [`StreamVal::rax_nodes`] derives that number from the master IDs (a rax
+//! holding a set of equal-length keys has one node per branch point, per
+//! child of a branch point, per key, plus the root), so the reply still
+//! matches Redis.
 //!
 //! ## Metadata (Redis 7.0)
 //! Besides `length` and `last_id` a stream tracks `entries_added` (every
@@ -61,7 +65,7 @@
 //! Groups and consumers are kept sorted by name, as Redis's raxes are,
 //! because XINFO lists them in that order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::listpack::{Entry, Listpack};
 use crate::util::numbers::{fmt_u64, parse_i64};
@@ -473,6 +477,54 @@ fn entry_offsets(lp: &Listpack, master_id: StreamId, m: &Master) -> Vec<usize> {
     v
 }
 
+/// The nodes, sorted by master ID, in a `VecDeque`: appends go to the
+/// back, trimming pops the front, both O(1); seeks are binary searches.
+/// Only freeing a node in the middle (XDEL of its last live entry) moves
+/// others. A deque of 48-byte pairs also costs less per node than a
+/// B-tree (whose sequentially filled leaves stay half empty) or Redis's
+/// rax; it grows by an eighth at a time so little capacity sits unused.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Nodes(VecDeque<(StreamId, Listpack)>);
+
+impl Nodes {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn last_mut(&mut self) -> Option<(StreamId, &mut Listpack)> {
+        self.0.back_mut().map(|(k, v)| (*k, v))
+    }
+
+    fn push(&mut self, id: StreamId, lp: Listpack) {
+        if self.0.len() == self.0.capacity() {
+            self.0.reserve_exact((self.0.len() / 8).max(4));
+        }
+        self.0.push_back((id, lp));
+    }
+
+    /// Index of the node with the greatest master ID `<= id`.
+    fn at_or_before(&self, id: StreamId) -> Option<usize> {
+        self.0.partition_point(|(k, _)| *k <= id).checked_sub(1)
+    }
+
+    fn get_mut(&mut self, id: &StreamId) -> Option<&mut Listpack> {
+        let i = self.0.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
+        Some(&mut self.0[i].1)
+    }
+
+    fn remove(&mut self, id: &StreamId) {
+        if self.0.front().is_some_and(|(k, _)| k == id) {
+            self.0.pop_front();
+        } else if let Ok(i) = self.0.binary_search_by(|(k, _)| k.cmp(id)) {
+            self.0.remove(i);
+        }
+        // Give memory back when most of the deque went away by trimming.
+        if self.0.capacity() > 64 && self.0.len() < self.0.capacity() / 4 {
+            self.0.shrink_to(self.0.len() + self.0.len() / 8);
+        }
+    }
+}
+
 /// Node size limits, from `stream-node-max-bytes` / `-entries`.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeLimits {
@@ -508,7 +560,7 @@ pub enum AppendError {
 /// A stream value.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct StreamVal {
-    nodes: BTreeMap<StreamId, Listpack>,
+    nodes: Nodes,
     pub length: u64,
     pub last_id: StreamId,
     pub first_id: StreamId,
@@ -547,7 +599,7 @@ impl StreamVal {
     /// (the usual LCP-interval walk); a compressed edge longer than one
     /// byte below a branch point costs one extra node for its first byte.
     pub fn rax_nodes(&self) -> u64 {
-        let keys: Vec<[u8; 16]> = self.nodes.keys().map(encode_key).collect();
+        let keys: Vec<[u8; 16]> = self.nodes.0.iter().map(|(k, _)| encode_key(k)).collect();
         if keys.is_empty() {
             return 1;
         }
@@ -565,7 +617,7 @@ impl StreamVal {
             limits.max_bytes
         };
         let mut use_tail = false;
-        if let Some((_, lp)) = self.nodes.last_key_value() {
+        if let Some((_, lp)) = self.nodes.0.back() {
             use_tail = true;
             if lp.bytes() + totelelen >= node_max_bytes {
                 use_tail = false;
@@ -579,7 +631,7 @@ impl StreamVal {
         let mut flags = 0;
         let master_id;
         if !use_tail {
-            if let Some((_, lp)) = self.nodes.iter_mut().next_back() {
+            if let Some((_, lp)) = self.nodes.last_mut() {
                 lp.shrink_to_fit();
             }
             let mut lp = Listpack::new();
@@ -590,11 +642,11 @@ impl StreamVal {
                 lp.push_back(pairs[i * 2]);
             }
             lp.push_back_int(0);
-            self.nodes.insert(id, lp);
+            self.nodes.push(id, lp);
             master_id = id;
             flags |= FLAG_SAMEFIELDS;
         } else {
-            let (&mid, lp) = self.nodes.iter_mut().next_back().expect("tail exists");
+            let (mid, lp) = self.nodes.last_mut().expect("tail exists");
             master_id = mid;
             let p = lp.first().expect("master");
             let count = lp_int(lp, p);
@@ -687,8 +739,10 @@ impl StreamVal {
 
     /// The node holding `id`, if any: the one with the greatest master ID
     /// not above it.
-    fn node_for(&self, id: StreamId) -> Option<(&StreamId, &Listpack)> {
-        self.nodes.range(..=id).next_back()
+    fn node_for(&self, id: StreamId) -> Option<(StreamId, &Listpack)> {
+        self.nodes
+            .at_or_before(id)
+            .map(|i| (self.nodes.0[i].0, &self.nodes.0[i].1))
     }
 
     /// Calls `f` for each live entry with `start <= id <= end`, ascending
@@ -704,11 +758,9 @@ impl StreamVal {
             return;
         }
         if !rev {
-            let first_key = match self.node_for(start) {
-                Some((&k, _)) => k,
-                None => StreamId::MIN,
-            };
-            for (&mid, lp) in self.nodes.range(first_key..) {
+            let first = self.nodes.at_or_before(start).unwrap_or(0);
+            for (mid, lp) in self.nodes.0.range(first..) {
+                let mid = *mid;
                 if mid > end {
                     return;
                 }
@@ -729,7 +781,11 @@ impl StreamVal {
                 }
             }
         } else {
-            for (&mid, lp) in self.nodes.range(..=end).rev() {
+            let Some(last) = self.nodes.at_or_before(end) else {
+                return;
+            };
+            for (mid, lp) in self.nodes.0.range(..=last).rev() {
+                let mid = *mid;
                 let m = read_master(lp);
                 // Walk right to left with lp-count, as Redis's iterator.
                 let mut p = lp.last();
@@ -789,7 +845,7 @@ impl StreamVal {
     /// when it was the node's last live entry. Does not touch the
     /// metadata XDEL maintains (max deleted ID, first ID).
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&mid, lp)) = self.nodes.range(..=id).next_back() else {
+        let Some((mid, lp)) = self.node_for(id) else {
             return false;
         };
         let m = read_master(lp);
@@ -856,7 +912,7 @@ impl StreamVal {
                     break;
                 }
             }
-            let Some((&mid, lp)) = self.nodes.first_key_value() else {
+            let Some((mid, lp)) = self.nodes.0.front().map(|(k, v)| (*k, v)) else {
                 break;
             };
             let m = read_master(lp);
@@ -975,8 +1031,9 @@ impl StreamVal {
     /// for the B-tree and groups.
     pub fn heap_size(&self) -> usize {
         let mut n = std::mem::size_of::<StreamVal>();
-        for lp in self.nodes.values() {
-            n += lp.allocated() + 16 + std::mem::size_of::<Listpack>();
+        n += self.nodes.0.capacity() * std::mem::size_of::<(StreamId, Listpack)>();
+        for (_, lp) in &self.nodes.0 {
+            n += lp.allocated();
         }
         for (name, g) in &self.groups {
             n += name.len() + std::mem::size_of::<Group>();
