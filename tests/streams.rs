@@ -200,6 +200,60 @@ fn watch_sees_xadd_and_block_with_data_answers_at_once() {
     assert!(r.contains("1-1") && !r.contains("1-2"), "{r}");
 }
 
+/// `used_memory` from INFO memory.
+fn used_memory(r: &mut Raw) -> i64 {
+    let info = r.cmds("INFO memory");
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory")
+}
+
+/// Appends `n` entries of three small fields with explicit IDs, pipelined.
+fn load(r: &mut Raw, n: usize) {
+    let mut batch = Vec::new();
+    for i in 1..=n {
+        let id = format!("{i}-1");
+        let v = (i % 1000).to_string();
+        batch.extend(Raw::encode(&[
+            b"XADD",
+            b"big",
+            id.as_bytes(),
+            b"name",
+            b"user",
+            b"score",
+            v.as_bytes(),
+            b"city",
+            b"paris",
+        ]));
+        if i % 10000 == 0 || i == n {
+            r.send(&batch);
+            batch.clear();
+            for _ in 0..(if i % 10000 == 0 { 10000 } else { i % 10000 }) {
+                r.read_reply();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_big_stream_takes_no_more_memory_than_in_redis() {
+    let n = 200_000;
+    let redis = Server::redis(&[]);
+    let ours = Server::reddish(&[]);
+    let mut figures = Vec::new();
+    for srv in [&redis, &ours] {
+        let mut r = srv.raw();
+        let before = used_memory(&mut r);
+        load(&mut r, n);
+        assert_eq!(r.cmds("XLEN big"), format!(":{n}\r\n"));
+        figures.push(used_memory(&mut r) - before);
+    }
+    let (theirs, mine) = (figures[0], figures[1]);
+    eprintln!("{n} entries: reddish {mine} bytes, Redis {theirs} bytes");
+    assert!(mine <= theirs, "reddish {mine} > Redis {theirs}");
+}
+
 /// Deterministic pseudo-random numbers (xorshift64*).
 struct Rng(u64);
 
