@@ -53,49 +53,66 @@ start() {
     exit 1
 }
 
-# bench PORT PIPELINE N ARGS... -> requests per second
+# CPU seconds (utime+stime) the process has used, from /proc/PID/stat.
+cpu_secs() {
+    sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($12 + $13) / hz}'
+}
+
+# bench PORT PID PIPELINE N ARGS... -> "requests-per-second requests-per-CPU-second"
 bench() {
-    local port="$1" pl="$2" n="$3"
-    shift 3
-    taskset -c 1 redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -P "$pl" --csv -q "$@" 2>/dev/null |
-        awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}'
+    local port="$1" pid="$2" pl="$3" n="$4"
+    shift 4
+    local c0 c1 rps
+    c0="$(cpu_secs "$pid")"
+    rps="$(taskset -c 1 redis-benchmark -p "$port" -c "$CLIENTS" -n "$n" -P "$pl" --csv -q "$@" 2>/dev/null |
+        awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}')"
+    c1="$(cpu_secs "$pid")"
+    awk -v r="$rps" -v n="$n" -v a="$c0" -v b="$c1" 'BEGIN {printf "%s %.0f\n", r, (b - a > 0 ? n / (b - a) : 0)}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 throughput() {
     start reddish
-    local rport=$PORT
+    local rport=$PORT rpid=$PID
     start redis
-    local sport=$PORT
+    local sport=$PORT spid=$PID
     # XRANGE reads the first 10 entries of a 10,000-entry stream.
     for p in $rport $sport; do
         redis-benchmark -p "$p" -c 10 -n 10000 -q XADD rangestream '*' f1 v1 f2 v2 >/dev/null
     done
-    echo "| test | pipeline | reddish req/s | Redis req/s | ratio |"
-    echo "|---|---|---|---|---|"
+    echo "| test | pipeline | reddish req/s | Redis req/s | ratio | reddish req/CPU-s | Redis req/CPU-s | ratio |"
+    echo "|---|---|---|---|---|---|---|---|"
     for pl in 1 16; do
         local n="$REQUESTS"
         [ "$pl" -gt 1 ] && n=$((REQUESTS * 10))
         for t in XADD XRANGE10; do
-            local rs=() ss=()
+            local rs=() ss=() rc=() sc=()
             for _ in $(seq "$ROUNDS"); do
                 for who in reddish redis; do
-                    local port=$rport
-                    [ "$who" = redis ] && port=$sport
+                    local port=$rport pid=$rpid
+                    [ "$who" = redis ] && port=$sport pid=$spid
                     local v
                     if [ "$t" = XADD ]; then
-                        v="$(bench "$port" "$pl" "$n" XADD mystream '*' field value)"
+                        v="$(bench "$port" "$pid" "$pl" "$n" XADD mystream '*' field value)"
                     else
-                        v="$(bench "$port" "$pl" "$n" XRANGE rangestream - + COUNT 10)"
+                        v="$(bench "$port" "$pid" "$pl" "$n" XRANGE rangestream - + COUNT 10)"
                     fi
-                    if [ "$who" = reddish ]; then rs+=("$v"); else ss+=("$v"); fi
+                    if [ "$who" = reddish ]; then
+                        rs+=("${v% *}")
+                        rc+=("${v#* }")
+                    else
+                        ss+=("${v% *}")
+                        sc+=("${v#* }")
+                    fi
                 done
             done
-            local r s
+            local r s x y
             r="$(printf '%s\n' "${rs[@]}" | median)"
             s="$(printf '%s\n' "${ss[@]}" | median)"
-            echo "| $t | $pl | $r | $s | $(awk -v a="$r" -v b="$s" 'BEGIN {printf "%.2fx", a / b}') |"
+            x="$(printf '%s\n' "${rc[@]}" | median)"
+            y="$(printf '%s\n' "${sc[@]}" | median)"
+            echo "| $t | $pl | $r | $s | $(awk -v a="$r" -v b="$s" 'BEGIN {printf "%.2fx", a / b}') | $x | $y | $(awk -v a="$x" -v b="$y" 'BEGIN {printf "%.2fx", a / b}') |"
         done
     done
 }

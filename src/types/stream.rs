@@ -667,7 +667,7 @@ impl StreamVal {
                 }
             }
         }
-        let lp = self.nodes.get_mut(&master_id).expect("node exists");
+        let (_, lp) = self.nodes.last_mut().expect("the tail node");
         lp.push_back_int(flags);
         lp.push_back_int(id.ms.wrapping_sub(master_id.ms) as i64);
         lp.push_back_int(id.seq.wrapping_sub(master_id.seq) as i64);
