@@ -356,7 +356,7 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("rdbchecksum", IMMUTABLE, true),
     boolean("daemonize", IMMUTABLE, false),
     boolean("io-threads-do-reads", IMMUTABLE, false),
-    boolean("always-show-logo", IMMUTABLE, false),
+    boolean("always-show-logo", IMMUTABLE, false).field(|c, v| c.always_show_logo = v.flag()),
     boolean("protected-mode", MODIFIABLE, true).field(|c, v| c.protected_mode = v.flag()),
     boolean("rdbcompression", MODIFIABLE, true),
     boolean("rdb-del-sync-files", MODIFIABLE, false),
@@ -515,7 +515,9 @@ pub static TABLE: &[ConfigDef] = &[
         10,
     )
     .alias("cluster-slave-validity-factor"),
-    int("list-max-listpack-size", MODIFIABLE, INT_MIN, INT_MAX, -2).alias("list-max-ziplist-size"),
+    int("list-max-listpack-size", MODIFIABLE, INT_MIN, INT_MAX, -2)
+        .alias("list-max-ziplist-size")
+        .field(|c, v| c.list_max_listpack_size = v.num() as i32),
     int("tcp-keepalive", MODIFIABLE, 0, INT_MAX, 300)
         .field(|c, v| c.tcp_keepalive = v.num() as u64),
     int("cluster-migration-barrier", MODIFIABLE, 0, INT_MAX, 1),
@@ -542,7 +544,8 @@ pub static TABLE: &[ConfigDef] = &[
     int("cluster-announce-tls-port", MODIFIABLE, 0, 65535, 0),
     int("repl-timeout", MODIFIABLE, 1, INT_MAX, 60),
     int("repl-ping-replica-period", MODIFIABLE, 1, INT_MAX, 10).alias("repl-ping-slave-period"),
-    int("list-compress-depth", MODIFIABLE, 0, INT_MAX, 0),
+    int("list-compress-depth", MODIFIABLE, 0, INT_MAX, 0)
+        .field(|c, v| c.list_compress_depth = v.num() as i32),
     int(
         "rdb-key-save-delay",
         MODIFIABLE | HIDDEN,
@@ -772,7 +775,10 @@ pub static TABLE: &[ConfigDef] = &[
         MODIFIABLE,
         Special::NotifyKeyspaceEvents,
     )
-    .field(|c, v| c.notify_keyspace_events = v.num() as u32),
+    .field(|c, v| {
+        c.notify_keyspace_events = v.num() as u32;
+        crate::server::notify::set_flags(c.notify_keyspace_events);
+    }),
     special("bind", MODIFIABLE | MULTI_ARG, Special::Bind).field(|c, v| {
         c.bind = v.list().to_vec();
     }),
@@ -884,6 +890,11 @@ pub struct Config {
     pub enable_protected_configs: Protected,
     pub active_expire_effort: u32,
     pub dynamic_hz: bool,
+    pub always_show_logo: bool,
+    /// `list-max-listpack-size`: quicklist node fill (negative = byte budget).
+    pub list_max_listpack_size: i32,
+    /// `list-compress-depth`: uncompressed nodes at each end (0 = none).
+    pub list_compress_depth: i32,
     /// Keyspace notification classes, Redis's `NOTIFY_*` bits.
     pub notify_keyspace_events: u32,
     /// Where `main` writes the process id (removed at exit).
@@ -938,6 +949,9 @@ impl Default for Config {
             enable_protected_configs: Protected::No,
             active_expire_effort: 1,
             dynamic_hz: true,
+            always_show_logo: false,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
             notify_keyspace_events: 0,
             pidfile: None,
             config_file: None,
@@ -1430,7 +1444,8 @@ impl Config {
                 if let Some(state) = loading {
                     // While loading, the first save line replaces the
                     // defaults and later ones add to it.
-                    if state.save_loaded {
+                    // `save ""` empties the list, even after earlier lines.
+                    if state.save_loaded && !empty {
                         list = self.get_named("save").list().to_vec();
                     }
                     state.save_loaded = true;
@@ -2236,7 +2251,23 @@ fn valid_proc_title(s: &str) -> Result<(), &'static str> {
         }
         rest = &after[close + 1..];
     }
-    if !s.contains("{title}") {
+    // Redis expands the template with an empty title and refuses it only
+    // if nothing but spaces is left. Variables that may expand to nothing
+    // (the title, server mode, socket and config file) count as empty.
+    let mut left = String::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        left.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').unwrap_or(after.len());
+        let var = &after[..close];
+        if !matches!(var, "title" | "server-mode" | "unixsocket" | "config-file") {
+            left.push('x');
+        }
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    left.push_str(rest);
+    if left.trim_matches(' ').is_empty() {
         return Err(ERR);
     }
     Ok(())
@@ -2295,6 +2326,12 @@ impl RewriteState {
                 continue;
             };
             let mut name = argv[0].to_ascii_lowercase();
+            // An alias line (hash-max-ziplist-entries) stands for its
+            // setting, so the rewrite updates it in place rather than
+            // adding a second line that a restart would read first.
+            if let Some(i) = lookup(name.as_bytes()) {
+                name = TABLE[i].name.to_string();
+            }
             if let Some(p) = name.find("slave") {
                 name = format!("{}replica{}", &name[..p], &name[p + 5..]);
             }

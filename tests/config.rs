@@ -524,3 +524,34 @@ fn protected_configs_local_and_pidfile() {
     // `--save "900 1"`: one argument split again, as Redis does.
     assert_eq!(get(&mut r, "save"), "900 1");
 }
+
+/// `--save ""` after `save` lines in the file empties the list, as Redis's
+/// special case does; a proc-title template needs only to expand to
+/// something, `{title}` or not (the Tcl suite starts servers that way).
+#[test]
+fn empty_save_resets_file_lines_and_free_proc_title_templates() {
+    let dir = TempDir::new("save");
+    for (extra, want) in [("", "900 1 300 10 60 5"), ("x", "")] {
+        let port = free_port();
+        let port_s = port.to_string();
+        let main = dir.file(&format!("s{extra}.conf"), "save 900 1\nsave 300 10\n");
+        let save = if extra.is_empty() { "60 5" } else { "" };
+        let args = [main.as_str(), "--port", &port_s, "--save", save];
+        let p = spawn(BIN, &args, port, None);
+        let mut r = Raw::connect(p.port);
+        assert_eq!(get(&mut r, "save"), want);
+    }
+    let port = free_port();
+    let port_s = port.to_string();
+    let args = [
+        "--port",
+        &port_s,
+        "--proc-title-template",
+        "--my--title--template",
+    ];
+    let p = spawn(BIN, &args, port, None);
+    let mut r = Raw::connect(p.port);
+    assert_eq!(get(&mut r, "proc-title-template"), "--my--title--template");
+    assert_eq!(set(&mut r, "proc-title-template", "abc"), "+OK\r\n");
+    assert!(set(&mut r, "proc-title-template", "{title}").starts_with("-ERR"));
+}

@@ -7,12 +7,14 @@
 //!
 //! - `CMD args...`        send on connection 1, compare the replies
 //! - `@N CMD args...`     the same on connection N (1-9), for multi-client cases
-//! - `@N> CMD args...`    send on connection N without reading (blocking commands)
+//! - `@N> CMD args...`    send on connection N without reading (blocking
+//!   commands; the runner then waits 30 ms so orders across connections hold)
 //! - `@N<`                read one pending reply on connection N and compare
 //! - `?CMD args...`       compare only the reply's type byte (RANDOMKEY, TIME...)
 //! - `~CMD args...`       compare exactly except integers, which may differ by up
 //!   to 1000 (millisecond clocks: XPENDING idle times, XINFO `seen-time`)
 //! - `!sleep MS`          pause both servers' scripts
+//! - `ID_n` as an argument: connection n's CLIENT ID on each server
 //! - `# ...` and blank lines are ignored
 //!
 //! Each script runs on a fresh pair of servers started with the flags on its
@@ -71,6 +73,10 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
     let redis = Server::redis(&flags);
     let ours = Server::reddish(&flags);
     let mut conns: Vec<Option<(Raw, Raw)>> = (0..10).map(|_| None).collect();
+    // `ID_n` in a line stands for connection n's CLIENT ID on each server
+    // (Redis spends ids on internal clients, so the numbers differ).
+    let uses_ids = text.contains("ID_");
+    let mut ids: Vec<(String, String)> = vec![Default::default(); 10];
     let mut failures = Vec::new();
     for (lineno, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -106,13 +112,44 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
             Some(r) => (true, r),
             None => (false, rest),
         };
-        let pair = conns[conn].get_or_insert_with(|| (redis.raw(), ours.raw()));
+        if conns[conn].is_none() {
+            let mut pair = (redis.raw(), ours.raw());
+            if uses_ids {
+                let id = |r: &mut Raw| {
+                    let b = r.cmd(&[b"CLIENT", b"ID"]);
+                    String::from_utf8_lossy(&b[1..b.len().saturating_sub(2)]).into_owned()
+                };
+                ids[conn] = (id(&mut pair.0), id(&mut pair.1));
+            }
+            conns[conn] = Some(pair);
+        }
+        let Some(pair) = conns[conn].as_mut() else {
+            continue;
+        };
         if send {
             let args = split(rest);
-            let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-            let req = Raw::encode(&refs);
-            pair.0.send(&req);
-            pair.1.send(&req);
+            let with_ids = |side: usize| -> Vec<u8> {
+                let args: Vec<Vec<u8>> = args
+                    .iter()
+                    .map(|a| match a.strip_prefix(b"ID_") {
+                        Some(n) if uses_ids && n.len() == 1 && n[0].is_ascii_digit() => {
+                            let (r, o) = &ids[(n[0] - b'0') as usize];
+                            (if side == 0 { r } else { o }).as_bytes().to_vec()
+                        }
+                        _ => a.clone(),
+                    })
+                    .collect();
+                let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                Raw::encode(&refs)
+            };
+            pair.0.send(&with_ids(0));
+            pair.1.send(&with_ids(1));
+            if !read {
+                // Let both servers take a command sent without reading
+                // (a blocking one) before the next line goes out on
+                // another connection: blocking orders depend on it.
+                std::thread::sleep(std::time::Duration::from_millis(30));
+            }
         }
         if read {
             let want = pair

@@ -379,3 +379,32 @@ fn no_touch_client_leaves_the_lfu_counter() {
         .unwrap();
     assert!(f > 5, "{f}");
 }
+
+/// An overshoot larger than one pass can reclaim (tenacity 0: 16 keys per
+/// pass) keeps shrinking with no command arriving, as Redis's
+/// evictionTimeProc does: one INFO afterwards finds memory under the limit.
+#[test]
+fn a_cut_short_eviction_continues_without_commands() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    fill(&mut c, "k", 40_000, 100, false);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-eviction-tenacity")
+        .arg("0")
+        .arg("maxmemory-policy")
+        .arg("allkeys-random")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(MAX)
+        .query(&mut c)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let used = info_field(&mut c, "memory", "used_memory");
+    let evicted = info_field(&mut c, "stats", "evicted_keys");
+    assert!(used <= MAX + MAX / 20, "used {used} > {MAX}");
+    assert!(evicted > 1000, "evicted {evicted}");
+}

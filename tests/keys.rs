@@ -478,3 +478,49 @@ fn random_command_sequences_match_redis() {
         mismatches[..mismatches.len().min(10)].join("\n")
     );
 }
+
+fn changes(c: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rdb_changes_since_last_save")
+}
+
+/// INFO rdb_changes_since_last_save moves with real changes only: a SETBIT
+/// that leaves the bit as it was, or a DEL of a missing key, adds nothing
+/// (Redis's "SETBIT/BITFIELD only increase dirty when the value changed").
+#[test]
+fn dirty_counts_real_changes_only() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("SETBIT")
+        .arg("b")
+        .arg(0)
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    let d = changes(&mut c);
+    let _: () = redis::cmd("SETBIT")
+        .arg("b")
+        .arg(0)
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("DEL").arg("missing").query(&mut c).unwrap();
+    assert_eq!(changes(&mut c), d);
+    let _: () = redis::cmd("SETBIT")
+        .arg("b")
+        .arg(0)
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("MSET")
+        .arg("x")
+        .arg(1)
+        .arg("y")
+        .arg(2)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(changes(&mut c), d + 3);
+}

@@ -40,3 +40,28 @@ fn watch_invalidated_by_other_client() {
         .unwrap();
     assert_eq!(r, None);
 }
+
+/// Through the redis crate's atomic pipelines: a write that changes nothing
+/// (SETNX on an existing key, SREM of an absent member) leaves WATCH alone,
+/// while a real change makes EXEC answer nil.
+#[test]
+fn watch_ignores_no_op_writes() {
+    let srv = Server::reddish(&[]);
+    let mut a = srv.client();
+    let mut b = srv.client();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut a).unwrap();
+    let _: i64 = redis::cmd("SADD").arg("s").arg("m").query(&mut a).unwrap();
+    let _: () = redis::cmd("WATCH").arg("k").arg("s").query(&mut a).unwrap();
+    let _: i64 = redis::cmd("SETNX").arg("k").arg("x").query(&mut b).unwrap();
+    let _: i64 = redis::cmd("SREM")
+        .arg("s")
+        .arg("absent")
+        .query(&mut b)
+        .unwrap();
+    let r: Option<(String,)> = redis::pipe().atomic().get("k").query(&mut a).unwrap();
+    assert_eq!(r, Some(("v".to_string(),)));
+    let _: () = redis::cmd("WATCH").arg("k").arg("s").query(&mut a).unwrap();
+    let _: i64 = redis::cmd("SREM").arg("s").arg("m").query(&mut b).unwrap();
+    let r: Option<(String,)> = redis::pipe().atomic().get("k").query(&mut a).unwrap();
+    assert_eq!(r, None);
+}

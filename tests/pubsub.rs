@@ -77,3 +77,45 @@ fn info_and_client_list_show_subscriptions() {
     assert!(list.contains(" flags=P "), "{list}");
     assert!(list.contains(" sub=2 psub=1 ssub=0 multi=-1 "), "{list}");
 }
+
+/// Keyspace events through the redis crate, with the flags given at
+/// startup (the `new` class included, which the Db logs only while on) and
+/// in a database other than 0.
+#[test]
+fn keyspace_events_from_startup_flags() {
+    let srv = Server::reddish(&["--notify-keyspace-events", "KEn$g"]);
+    let mut sub_conn = srv.client();
+    let mut c = srv.client();
+    let mut ps = sub_conn.as_pubsub();
+    ps.psubscribe("__key*@5__:*").unwrap();
+    let _: () = redis::cmd("SELECT").arg(5).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("w").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg("k")
+        .arg("missing")
+        .query(&mut c)
+        .unwrap();
+    let mut got = Vec::new();
+    for _ in 0..8 {
+        let m = ps.get_message().unwrap();
+        got.push(format!(
+            "{} {}",
+            m.get_channel_name(),
+            m.get_payload::<String>().unwrap()
+        ));
+    }
+    assert_eq!(
+        got,
+        [
+            "__keyspace@5__:k new",
+            "__keyevent@5__:new k",
+            "__keyspace@5__:k set",
+            "__keyevent@5__:set k",
+            "__keyspace@5__:k set",
+            "__keyevent@5__:set k",
+            "__keyspace@5__:k del",
+            "__keyevent@5__:del k",
+        ]
+    );
+}

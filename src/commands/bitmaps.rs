@@ -24,6 +24,7 @@ use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::keyspace::Db;
 use crate::db::object::{StrVal, Value};
 use crate::server::client::Client;
+use crate::server::notify as ntf;
 use crate::util::numbers::parse_i64;
 
 const fn b(name: &'static str, arity: i32, fl: u64, h: super::table::Handler) -> CommandDef {
@@ -160,7 +161,8 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
         return Err(BAD_BIT);
     }
     let now = ctx.srv.now_ms;
-    let (bytes, _) = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], ctx.args.get(1), now, off)?;
+    let (bytes, dirty) =
+        bits_for_write(&mut ctx.srv.dbs[ctx.client.db], ctx.args.get(1), now, off)?;
     let byte = (off >> 3) as usize;
     let mask = 1u8 << (7 - (off & 7));
     let old = bytes[byte] & mask != 0;
@@ -168,6 +170,10 @@ fn setbit(ctx: &mut Ctx) -> CmdResult {
         bytes[byte] |= mask;
     } else {
         bytes[byte] &= !mask;
+    }
+    // As Redis 7.0: only a created or grown key, or a flipped bit, is a change.
+    if dirty || old != (on == 1) {
+        ctx.changed(ntf::STRING, b"setbit", ctx.args.get(1));
     }
     ctx.client.reply.int(old as i64);
     Ok(())
@@ -458,7 +464,9 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     let target = args.get(2);
     let now = ctx.srv.now_ms;
     if maxlen == 0 {
-        ctx.db().remove(target, now);
+        if ctx.db().remove(target, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", target);
+        }
         ctx.client.reply.int(0);
         return Ok(());
     }
@@ -487,6 +495,7 @@ fn bitop(ctx: &mut Ctx) -> CmdResult {
     let mut v = StrVal::from_bytes(b"");
     *v.make_raw() = res;
     ctx.db().insert(target, Value::Str(v), false);
+    ctx.changed(ntf::STRING, b"set", target);
     ctx.client.reply.int(maxlen as i64);
     Ok(())
 }
@@ -711,9 +720,15 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
     // `bit_offset` bounded each offset by proto-max-bulk-len; a field may
     // reach up to 63 bits past it, as in Redis.
     let now = ctx.srv.now_ms;
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        // Create the key first so its `new` event precedes the reply.
+        bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
+        ntf::flush_logged(ctx.srv, ctx.client);
+    }
     let (p, _) = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
     let reply = &mut ctx.client.reply;
     reply.array(ops.len());
+    let mut changes = 0;
     for f in &ops {
         match (f.op, f.signed) {
             (FieldOp::Get, true) => reply.int(get_signed(p, f.offset, f.bits)),
@@ -733,6 +748,7 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
                 } else {
                     reply.int(ret);
                     set_unsigned(p, f.offset, f.bits, new as u64);
+                    changes += 1;
                 }
             }
             (_, false) => {
@@ -751,9 +767,13 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
                 } else {
                     reply.int(ret as i64);
                     set_unsigned(p, f.offset, f.bits, new);
+                    changes += 1;
                 }
             }
         }
+    }
+    if changes > 0 {
+        ctx.changed(ntf::STRING, b"setbit", key);
     }
     Ok(())
 }

@@ -326,15 +326,19 @@ fn trackinginfo(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: validated as Redis does. No client
-/// is ever blocked yet, so the answer is 0; the blocking commands hook in
-/// here when they exist.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if the client was parked by a
+/// blocking command and is now released (with its timeout reply, or the
+/// UNBLOCKED error), else 0.
 fn unblock(ctx: &mut Ctx) -> CmdResult {
     let n = ctx.args.len();
     if n > 4 {
         return Err(subcommand_syntax(ctx.args.get(1)));
     }
+    let mut how = crate::server::blocking::Release::Timeout;
     if n == 4 {
+        if ctx.args.get(3).eq_ignore_ascii_case(b"error") {
+            how = crate::server::blocking::Release::Error;
+        }
         let reason = ctx.args.get(3);
         if !reason.eq_ignore_ascii_case(b"timeout") && !reason.eq_ignore_ascii_case(b"error") {
             return Err(CmdError::new(
@@ -342,8 +346,9 @@ fn unblock(ctx: &mut Ctx) -> CmdResult {
             ));
         }
     }
-    parse_i64(ctx.args.get(2)).ok_or(err::NOT_INT)?;
-    ctx.client.reply.int(0);
+    let id = parse_i64(ctx.args.get(2)).ok_or(err::NOT_INT)?;
+    let done = crate::server::blocking::unblock_by_id(ctx.srv, id as u64, how);
+    ctx.client.reply.int(done as i64);
     Ok(())
 }
 
@@ -541,7 +546,10 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     // batches only the unparsed rest remains.
     let (qbuf, argv_mem) = match running {
         Some(args) => (c.qlen, args.iter().map(|a| a.len()).sum::<usize>()),
-        None => (c.query_len(), 0),
+        None => (
+            c.query_len(),
+            c.blocked.as_ref().map_or(0, |b| b.argv_mem()),
+        ),
     };
     // The running client's buffer is lent to the parser while it runs, so
     // its size is not at hand: a read sizes it to at least one chunk.

@@ -292,7 +292,11 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
             let mut tmp = [0u8; 24];
             mix(digest, s.bytes(&mut tmp));
         }
-        Value::List(v) => match **v {},
+        Value::List(l) => l.ql.for_each(0, false, |e| {
+            let mut tmp = [0u8; 24];
+            mix(digest, e.as_bytes(&mut tmp));
+            true
+        }),
         Value::Hash(h) => {
             h.for_each(|k, val| {
                 let mut d = [0u8; 20];
@@ -439,6 +443,24 @@ fn rdb_int_size(v: i64) -> Option<usize> {
 /// integer; a string over 20 bytes LZF-compressed when that saves at least
 /// four bytes (type byte, both lengths, the compressed bytes); anything else
 /// as length plus bytes.
+/// A quicklist's RDB_TYPE_LIST_QUICKLIST_2 size: the node count, then per
+/// node its container kind and its listpack as a string (LZF nodes are
+/// written as they are stored: compressed length, raw length, stream).
+fn list_serialized_len(l: &crate::types::list_value::ListVal) -> usize {
+    use crate::types::quicklist::NodeView;
+    let mut n = rdb_len_size(l.ql.node_count() as u64);
+    for node in l.ql.nodes() {
+        n += 1;
+        n += match node {
+            NodeView::Raw(b) => rdb_len_size(b.len() as u64) + b.len(),
+            NodeView::Lzf(z, sz) => {
+                1 + rdb_len_size(z.len() as u64) + rdb_len_size(sz as u64) + z.len()
+            }
+        };
+    }
+    n
+}
+
 fn serialized_len(s: &StrVal) -> usize {
     let mut tmp = [0u8; 24];
     let bytes = s.bytes(&mut tmp);
@@ -601,7 +623,7 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     };
     let serialized = match v {
         Value::Str(s) => serialized_len(s),
-        Value::List(v) => match **v {},
+        Value::List(l) => list_serialized_len(l),
         Value::Hash(h) => match &**h {
             crate::types::hash_value::HashVal::Listpack(lp) => lp.bytes(),
             _ => 0,

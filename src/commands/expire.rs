@@ -22,6 +22,7 @@
 use super::keys::{count_read, opt_eq};
 use super::table::{flags::*, CommandDef};
 use super::{CmdError, CmdResult, Ctx};
+use crate::server::notify as ntf;
 use crate::util::numbers::parse_i64;
 
 pub static COMMANDS: &[CommandDef] = &[
@@ -187,10 +188,13 @@ fn expire_generic(ctx: &mut Ctx, base: i64, unit: Unit, cmd: &str) -> CmdResult 
     }
     if when <= now {
         db.remove(key, now);
+        ctx.changed(ntf::GENERIC, b"del", key);
+        ctx.client.reply.int(1);
     } else {
         db.set_expire(key, when);
+        ctx.client.reply.int(1);
+        ctx.changed(ntf::GENERIC, b"expire", key);
     }
-    ctx.client.reply.int(1);
     Ok(())
 }
 
@@ -242,6 +246,7 @@ fn persist(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
     let n = if db.lookup(key, now).is_some() && db.persist(key) {
+        ctx.changed(ntf::GENERIC, b"persist", key);
         1
     } else {
         0

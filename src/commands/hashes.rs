@@ -13,6 +13,7 @@ use super::strings::ext::Ext;
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
+use crate::server::notify as ntf;
 use crate::types::hash_value::HashVal;
 use crate::util::numbers::parse_i64;
 
@@ -97,10 +98,13 @@ fn write_hash<'a>(
     match db.lookup(key, now) {
         Some(Value::Hash(_)) => {}
         Some(_) => return Err(err::WRONGTYPE),
-        None if create => db.insert(key, Value::Hash(Box::default()), false),
+        None if create => {
+            db.insert(key, Value::Hash(Box::default()), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
+        }
         None => return Ok(None),
     }
-    match db.lookup_mut(key, now) {
+    match ctx.srv.dbs[ctx.client.db].lookup_mut(key, now) {
         Some(Value::Hash(h)) => Ok(Some(h)),
         _ => Ok(None),
     }
@@ -152,12 +156,14 @@ fn set_pairs(ctx: &mut Ctx, name: &str) -> Result<i64, CmdError> {
 fn hset(ctx: &mut Ctx) -> CmdResult {
     let n = set_pairs(ctx, "hset")?;
     ctx.client.reply.int(n);
+    ctx.changed(ntf::HASH, b"hset", ctx.args.get(1));
     Ok(())
 }
 
 fn hmset(ctx: &mut Ctx) -> CmdResult {
     set_pairs(ctx, "hmset")?;
     ctx.client.reply.ok();
+    ctx.changed(ntf::HASH, b"hset", ctx.args.get(1));
     Ok(())
 }
 
@@ -178,6 +184,7 @@ fn hsetnx(ctx: &mut Ctx) -> CmdResult {
         hv.convert();
     }
     ctx.client.reply.int(1);
+    ctx.changed(ntf::HASH, b"hset", args.get(1));
     Ok(())
 }
 
@@ -220,7 +227,15 @@ fn hdel(ctx: &mut Ctx) -> CmdResult {
                 }
             }
         }
+        let emptied = hv.is_empty();
         drop_if_empty(ctx, key);
+        if n > 0 {
+            ctx.changed(ntf::HASH, b"hdel", key);
+            if emptied {
+                let db = ctx.client.db;
+                ctx.notify(ntf::GENERIC, b"del", key, db);
+            }
+        }
     }
     ctx.client.reply.int(n);
     Ok(())
@@ -276,6 +291,7 @@ fn hincrby(ctx: &mut Ctx) -> CmdResult {
         hv.convert();
     }
     ctx.client.reply.int(n);
+    ctx.changed(ntf::HASH, b"hincrby", key);
     Ok(())
 }
 
@@ -317,6 +333,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> CmdResult {
         hv.convert();
     }
     ctx.client.reply.bulk(&text);
+    ctx.changed(ntf::HASH, b"hincrbyfloat", key);
     Ok(())
 }
 

@@ -217,10 +217,25 @@ fn clients_section(srv: &Server, out: &mut String) {
     field!(out, "maxclients", "{}", srv.config.maxclients);
     field!(out, "client_recent_max_input_buffer", "{max_in}");
     field!(out, "client_recent_max_output_buffer", "{max_out}");
-    // No blocking commands or client tracking exist yet.
-    field!(out, "blocked_clients", "0");
+    // Parked by a blocking command, or holding a command CLIENT PAUSE
+    // postpones (Redis blocks those too).
+    let postponed = if srv.pause.until_ms != 0 {
+        srv.clients
+            .iter()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.flags.postponed))
+            .count()
+    } else {
+        0
+    };
+    field!(out, "blocked_clients", "{}", srv.blocking.count + postponed);
+    // No client tracking exists yet.
     field!(out, "tracking_clients", "0");
-    field!(out, "clients_in_timeout_table", "0");
+    field!(
+        out,
+        "clients_in_timeout_table",
+        "{}",
+        srv.blocking.timeouts_len()
+    );
 }
 
 /// Redis's `bytesToHuman`.

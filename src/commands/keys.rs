@@ -27,6 +27,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::{StrVal, Value};
 use crate::protocol::reply::Reply;
+use crate::server::notify as ntf;
 use crate::server::stats::Stats;
 use crate::util::glob;
 use crate::util::numbers::{fmt_u64, parse_i64};
@@ -94,7 +95,7 @@ pub static COMMANDS: &[CommandDef] = &[
         .group("server")
         .since("4.0.0")
         .summary("Swaps two Redis databases"),
-    CommandDef::new("touch", -2, READONLY | FAST, exists)
+    CommandDef::new("touch", -2, READONLY | FAST, touch)
         .keys(1, -1, 1)
         .acl("keyspace read fast")
         .group("generic")
@@ -151,6 +152,20 @@ const INVALID_CURSOR: CmdError = CmdError::new("ERR invalid cursor");
 /// refcount pinned at `INT_MAX` so it is never freed.
 const OBJ_SHARED_INTEGERS: i64 = 10_000;
 const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+/// Under a maxmemory LRU/LFU policy Redis stops sharing integers, since a
+/// shared object cannot carry a per-key access time
+/// (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). Judged when asked; Redis decides
+/// when the value is made, which differs only for values stored before the
+/// policy changed.
+fn shares_integers(cfg: &crate::config::Config) -> bool {
+    use crate::db::evict::policy::*;
+    cfg.maxmemory == 0
+        || !matches!(
+            cfg.maxmemory_policy,
+            VOLATILE_LRU | VOLATILE_LFU | ALLKEYS_LRU | ALLKEYS_LFU
+        )
+}
 
 /// `strcasecmp(arg, name) == 0`: a case-insensitive match on `arg` up to
 /// its first NUL byte, as Redis compares option names.
@@ -241,10 +256,10 @@ impl Header {
 /// threshold would have handed to its background thread.
 fn del(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
-    let db = &mut ctx.srv.dbs[ctx.client.db];
     let mut n = 0;
     for key in ctx.args.from(1).iter() {
-        if db.remove(key, now).is_some() {
+        if ctx.srv.dbs[ctx.client.db].remove(key, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", key);
             n += 1;
         }
     }
@@ -269,10 +284,26 @@ fn exists(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// TOUCH: like EXISTS, but each lookup refreshes the key's LRU/LFU field,
+/// which EXISTS (and TYPE) leave alone, as Redis's LOOKUP_NOTOUCH does.
+fn touch(ctx: &mut Ctx) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let srv = &mut *ctx.srv;
+    let db = &mut srv.dbs[ctx.client.db];
+    let mut n = 0;
+    for key in ctx.args.from(1).iter() {
+        if count_read(&mut srv.stats, db.lookup(key, now).is_some()) {
+            n += 1;
+        }
+    }
+    ctx.client.reply.int(n);
+    Ok(())
+}
+
 fn type_cmd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let srv = &mut *ctx.srv;
-    let name = match srv.dbs[ctx.client.db].lookup(ctx.args.get(1), now) {
+    let name = match srv.dbs[ctx.client.db].peek(ctx.args.get(1), now) {
         Some(v) => v.type_name(),
         None => "none",
     };
@@ -458,10 +489,17 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     let Some(val) = db.remove(src, now) else {
         return Err(err::NO_KEY);
     };
+    // Redis deletes an existing destination and adds the key anew (a
+    // `new` event), rather than overwriting it.
+    db.remove(dst, now);
     db.insert(dst, val, false);
     if let Some(at) = deadline {
         db.set_expire(dst, at);
     }
+    ctx.modified(ctx.client.db, src);
+    ctx.modified(ctx.client.db, dst);
+    ctx.notify(ntf::GENERIC, b"rename_from", src, ctx.client.db);
+    ctx.notify(ntf::GENERIC, b"rename_to", dst, ctx.client.db);
     if nx {
         ctx.client.reply.int(1);
     } else {
@@ -510,10 +548,13 @@ fn copy(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.int(0);
         return Ok(());
     }
+    dst.remove(newkey, now);
     dst.insert(newkey, val, false);
     if let Some(at) = deadline {
         dst.set_expire(newkey, at);
     }
+    ctx.modified(dst_id, newkey);
+    ctx.notify(ntf::GENERIC, b"copy_to", newkey, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -548,6 +589,10 @@ fn move_cmd(ctx: &mut Ctx) -> CmdResult {
     if let Some(at) = deadline {
         dst.set_expire(key, at);
     }
+    ctx.modified(src_id, key);
+    ctx.modified(dst_id, key);
+    ctx.notify(ntf::GENERIC, b"move_from", key, src_id);
+    ctx.notify(ntf::GENERIC, b"move_to", key, dst_id);
     ctx.client.reply.int(1);
     Ok(())
 }
@@ -568,9 +613,15 @@ fn swapdb(ctx: &mut Ctx) -> CmdResult {
         return Err(err::DB_RANGE);
     }
     if a != b {
+        super::multi::touch_swapped(ctx.srv, ctx.client, a as usize, b as usize);
         let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         std::mem::swap(&mut left[lo], &mut right[0]);
+        // Parked clients stay with their database index, as Redis keeps
+        // `blocking_keys`; keys they wait on may now hold data.
+        std::mem::swap(&mut left[lo].waiters, &mut right[0].waiters);
+        left[lo].rescan_waiters();
+        right[0].rescan_waiters();
     }
     ctx.client.reply.ok();
     Ok(())
@@ -608,12 +659,13 @@ fn object_encoding(ctx: &mut Ctx) -> CmdResult {
 /// such a value is a private object in Redis and reports 1; we cannot tell
 /// it apart and report `INT_MAX` too.)
 fn object_refcount(ctx: &mut Ctx) -> CmdResult {
+    let shared = shares_integers(&ctx.srv.config);
     let rc = match object_lookup(ctx) {
         None => {
             ctx.client.reply.null();
             return Ok(());
         }
-        Some(Value::Str(StrVal::Int(n))) if (0..OBJ_SHARED_INTEGERS).contains(n) => {
+        Some(Value::Str(StrVal::Int(n))) if (0..OBJ_SHARED_INTEGERS).contains(n) && shared => {
             OBJ_SHARED_REFCOUNT
         }
         Some(_) => 1,

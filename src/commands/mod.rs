@@ -18,6 +18,7 @@ pub mod expire;
 pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod lists;
 pub mod memory_cmd;
 pub mod multi;
 pub mod pubsub;
@@ -157,6 +158,11 @@ impl Ctx<'_> {
     /// will see their EXEC fail.
     #[inline]
     pub fn modified(&mut self, db: usize, key: &[u8]) {
+        // Redis bumps `server.dirty` where it signals a change; counting
+        // here gives INFO's rdb_changes_since_last_save the same meaning
+        // (one per changed key: Redis adds one per element for some
+        // collection writes, such as SADD of three new members).
+        self.srv.stats.dirty += 1;
         if !self.srv.watches.keys.is_empty() {
             multi::touch_key(self.srv, self.client, db, key);
         }
@@ -168,7 +174,14 @@ impl Ctx<'_> {
     /// notifications are off.
     #[inline]
     pub fn notify(&mut self, class: u32, event: &[u8], key: &[u8], db: usize) {
-        if self.srv.config.notify_keyspace_events & class != 0 {
+        let flags = self.srv.config.notify_keyspace_events;
+        if flags == 0 {
+            return;
+        }
+        // Events the Db logged during this command (a lazily expired key,
+        // a created key) happened before this one: publish them first.
+        multi::drain_expired(self.srv, Some(self.client));
+        if flags & class != 0 {
             crate::server::notify::notify(self.srv, Some(self.client), class, event, key, db);
         }
     }
@@ -251,6 +264,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // set; refuse a denyoom command if nothing could be freed.
     crate::db::evict::sync_config(&srv.config, srv.now_ms);
     crate::db::evict::set_no_touch(client.flags.no_touch && def.name != "touch");
+    crate::db::keyspace::hold_expiry(srv.pause.until_ms > srv.now_ms);
     if srv.config.maxmemory > 0 && !client.multi.in_exec {
         let oom = crate::db::evict::perform_evictions(srv) == crate::db::evict::Outcome::Fail;
         multi::drain_expired(srv, Some(client));
@@ -318,16 +332,27 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         }
     }
     let flushed = multi::before_flush(srv, client, def);
+    let misses = srv.stats.keyspace_misses;
+    let absent = multi::absent_keys(srv, client, def, args);
     let result = {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
     };
     let usec = start.elapsed().as_micros() as u64;
-    let st = srv.table.stat_mut(stat_idx);
-    st.calls += 1;
-    st.usec += usec;
+    // A command that parked its client is counted when it ends
+    // (server::blocking), as Redis's updateStatsOnUnblock.
+    if client.blocked.is_none() {
+        let st = srv.table.stat_mut(stat_idx);
+        st.calls += 1;
+        st.usec += usec;
+    }
     multi::drain_expired(srv, Some(client));
-    if result.is_ok() && def.flags & flags::WRITE != 0 {
+    if srv.stats.keyspace_misses != misses {
+        let n = srv.stats.keyspace_misses - misses;
+        multi::notify_misses(srv, client, def, args, absent, n);
+    }
+    // A blocking command that parked its client wrote nothing.
+    if result.is_ok() && def.flags & flags::WRITE != 0 && client.blocked.is_none() {
         multi::signal_write(srv, client, def, args);
         if !flushed.is_empty() {
             multi::after_flush(srv, client, flushed);

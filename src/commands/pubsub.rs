@@ -147,14 +147,25 @@ fn frame(r: &mut Reply, n: usize) {
     }
 }
 
+/// Writes a push-type message even under CLIENT REPLY OFF/SKIP: Redis
+/// marks these writes CLIENT_PUSHING, since they are not the reply to a
+/// command the client chose to silence.
+fn pushing(r: &mut Reply, f: impl FnOnce(&mut Reply)) {
+    let muted = std::mem::replace(&mut r.muted, false);
+    f(r);
+    r.muted = muted;
+}
+
 fn confirm(r: &mut Reply, what: &[u8], name: Option<&[u8]>, count: usize) {
-    frame(r, 3);
-    r.bulk(what);
-    match name {
-        Some(n) => r.bulk(n),
-        None => r.null(),
-    }
-    r.int(count as i64);
+    pushing(r, |r| {
+        frame(r, 3);
+        r.bulk(what);
+        match name {
+            Some(n) => r.bulk(n),
+            None => r.null(),
+        }
+        r.int(count as i64);
+    });
 }
 
 fn count_of(ctx: &Ctx, k: Kind) -> usize {
@@ -238,12 +249,12 @@ fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
 fn deliver(srv: &mut Server, me: &mut Option<&mut Client>, token: usize, f: &dyn Fn(&mut Reply)) {
     if let Some(c) = me.as_deref_mut() {
         if c.token == token {
-            f(&mut c.reply);
+            pushing(&mut c.reply, f);
             return;
         }
     }
     if let Some(Some(c)) = srv.clients.get_mut(token) {
-        f(&mut c.reply);
+        pushing(&mut c.reply, f);
         queue_write(srv, token);
     }
 }

@@ -23,6 +23,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
 use crate::protocol::reply::Reply;
+use crate::server::notify as ntf;
 use crate::types::set_value::{Member, SetVal};
 use crate::types::XorShift;
 use crate::util::glob;
@@ -161,6 +162,9 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
             db.insert(key, Value::Set(Box::new(s)), false);
         }
     }
+    if added > 0 {
+        ctx.changed(ntf::SET, b"sadd", key);
+    }
     ctx.client.reply.int(added);
     Ok(())
 }
@@ -186,6 +190,13 @@ fn srem(ctx: &mut Ctx) -> CmdResult {
     }
     if empty {
         db.remove(key, now);
+    }
+    if removed > 0 {
+        ctx.changed(ntf::SET, b"srem", key);
+        if empty {
+            let db = ctx.client.db;
+            ctx.notify(ntf::GENERIC, b"del", key, db);
+        }
     }
     ctx.client.reply.int(removed);
     Ok(())
@@ -285,18 +296,27 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.int(0);
         return Ok(());
     }
-    if src_set.is_empty() {
+    let src_emptied = src_set.is_empty();
+    let cur = ctx.client.db;
+    ctx.notify(ntf::SET, b"srem", src, cur);
+    let db = &mut ctx.srv.dbs[cur];
+    if src_emptied {
         db.remove(src, now);
+        ctx.notify(ntf::GENERIC, b"del", src, cur);
     }
-    match db.lookup_mut(dst, now) {
-        Some(Value::Set(d)) => {
-            d.add(m, max);
-        }
+    let db = &mut ctx.srv.dbs[cur];
+    let added = match db.lookup_mut(dst, now) {
+        Some(Value::Set(d)) => d.add(m, max),
         _ => {
             let mut d = SetVal::for_member(m);
             d.add(m, max);
             db.insert(dst, Value::Set(Box::new(d)), false);
+            true
         }
+    };
+    ctx.modified(cur, src);
+    if added {
+        ctx.changed(ntf::SET, b"sadd", dst);
     }
     ctx.client.reply.int(1);
     Ok(())
@@ -346,16 +366,28 @@ fn union_diff(ctx: &mut Ctx, from: usize, op: Op) -> Result<SetVal, CmdError> {
     Ok(out)
 }
 
-fn store(ctx: &mut Ctx, dst: &[u8], result: SetVal) {
+/// Stores a SUNIONSTORE/SDIFFSTORE/SINTERSTORE result; `event` is the
+/// command's keyspace event, published when the result is not empty.
+fn store(ctx: &mut Ctx, dst: &[u8], result: SetVal, event: &[u8]) {
     let now = ctx.srv.now_ms;
     let n = result.len();
     let db = &mut ctx.srv.dbs[ctx.client.db];
+    // As Redis: the reply goes out before the events (but after `new`,
+    // which `setKey` publishes), for a RESP3 client hearing its own events.
     if n == 0 {
-        db.remove(dst, now);
+        let removed = db.remove(dst, now).is_some();
+        ctx.client.reply.int(0);
+        if removed {
+            ctx.changed(ntf::GENERIC, b"del", dst);
+        }
     } else {
         db.insert(dst, Value::Set(Box::new(result)), false);
+        if ctx.srv.config.notify_keyspace_events != 0 {
+            super::multi::drain_expired(ctx.srv, Some(ctx.client));
+        }
+        ctx.client.reply.int(n as i64);
+        ctx.changed(ntf::SET, event, dst);
     }
-    ctx.client.reply.int(n as i64);
 }
 
 fn sunion(ctx: &mut Ctx) -> CmdResult {
@@ -372,13 +404,13 @@ fn sdiff(ctx: &mut Ctx) -> CmdResult {
 
 fn sunionstore(ctx: &mut Ctx) -> CmdResult {
     let r = union_diff(ctx, 2, Op::Union)?;
-    store(ctx, ctx.args.get(1), r);
+    store(ctx, ctx.args.get(1), r, b"sunionstore");
     Ok(())
 }
 
 fn sdiffstore(ctx: &mut Ctx) -> CmdResult {
     let r = union_diff(ctx, 2, Op::Diff)?;
-    store(ctx, ctx.args.get(1), r);
+    store(ctx, ctx.args.get(1), r, b"sdiffstore");
     Ok(())
 }
 
@@ -435,7 +467,7 @@ fn sinterstore(ctx: &mut Ctx) -> CmdResult {
     for m in &r {
         out.add(m, max);
     }
-    store(ctx, ctx.args.get(1), out);
+    store(ctx, ctx.args.get(1), out, b"sinterstore");
     Ok(())
 }
 
@@ -491,6 +523,13 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         }
         _ => return Err(err::SYNTAX),
     };
+    // Redis publishes `spop` before replying: a RESP3 client subscribed to
+    // its own events gets the push first.
+    if count != Some(0) && ctx.srv.config.notify_keyspace_events != 0 {
+        if let Some(Value::Set(_)) = ctx.srv.dbs[ctx.client.db].peek(key, now) {
+            ctx.notify(ntf::SET, b"spop", key, ctx.client.db);
+        }
+    }
     let db = &mut ctx.srv.dbs[ctx.client.db];
     let reply = &mut ctx.client.reply;
     let set = match db.lookup_mut(key, now) {
@@ -504,6 +543,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         Some(Value::Set(s)) => s,
         Some(_) => return Err(err::WRONGTYPE),
     };
+    let cur = ctx.client.db;
     match count {
         None => {
             let i = rand_below(set.len());
@@ -516,6 +556,8 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
         Some(c) if c >= set.len() => {
             reply_set(reply, set);
             db.remove(key, now);
+            ctx.notify(ntf::GENERIC, b"del", key, cur);
+            ctx.modified(cur, key);
             return Ok(());
         }
         Some(c) => {
@@ -533,8 +575,15 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         db.remove(key, now);
+    }
+    if count != Some(0) {
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, cur);
+        }
+        ctx.modified(cur, key);
     }
     Ok(())
 }

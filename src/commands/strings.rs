@@ -32,6 +32,7 @@ use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::{StrVal, Value, EMBSTR_MAX};
 use crate::protocol::reply::Reply;
+use crate::server::notify as ntf;
 use crate::util::numbers::parse_i64;
 
 const fn s(name: &'static str, arity: i32, fl: u64, h: super::table::Handler) -> CommandDef {
@@ -343,6 +344,11 @@ fn set_generic(
     if let Some(at) = deadline {
         db.set_expire(key, at);
     }
+    ctx.changed(ntf::STRING, b"set", key);
+    if deadline.is_some() {
+        let db = ctx.client.db;
+        ctx.notify(ntf::GENERIC, b"expire", key, db);
+    }
     if fl & OPT_GET == 0 {
         match ok {
             Some(n) => ctx.client.reply.int(n),
@@ -385,6 +391,7 @@ fn getset(ctx: &mut Ctx) -> CmdResult {
     get_generic(ctx, key)?;
     let v = StrVal::from_bytes(ctx.args.get(2));
     ctx.db().insert(key, Value::Str(v), false);
+    ctx.changed(ntf::STRING, b"set", key);
     Ok(())
 }
 
@@ -392,7 +399,9 @@ fn getdel(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.args.get(1);
     if get_generic(ctx, key)? {
         let now = ctx.srv.now_ms;
-        ctx.db().remove(key, now);
+        if ctx.db().remove(key, now).is_some() {
+            ctx.changed(ntf::GENERIC, b"del", key);
+        }
     }
     Ok(())
 }
@@ -430,12 +439,14 @@ fn getex(ctx: &mut Ctx) -> CmdResult {
     match deadline {
         Some(at) if fl & (OPT_EXAT | OPT_PXAT) != 0 && at <= now => {
             db.remove(key, now);
+            ctx.changed(ntf::GENERIC, b"del", key);
         }
         Some(at) => {
             db.set_expire(key, at);
+            ctx.changed(ntf::GENERIC, b"expire", key);
         }
-        None if fl & OPT_PERSIST != 0 => {
-            db.persist(key);
+        None if fl & OPT_PERSIST != 0 && db.persist(key) => {
+            ctx.changed(ntf::GENERIC, b"persist", key);
         }
         None => {}
     }
@@ -484,7 +495,8 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     }
     for j in (1..args.len()).step_by(2) {
         let v = StrVal::from_bytes(args.get(j + 1));
-        db.insert(args.get(j), Value::Str(v), false);
+        ctx.db().insert(args.get(j), Value::Str(v), false);
+        ctx.changed(ntf::STRING, b"set", args.get(j));
     }
     if nx {
         ctx.client.reply.int(1);
@@ -528,6 +540,7 @@ fn incr_decr(ctx: &mut Ctx, by: i64) -> CmdResult {
     .ok_or(err::NOT_INT)?;
     let new = old.checked_add(by).ok_or(err::OVERFLOW)?;
     replace_value(ctx, key, existed, StrVal::from_int(new));
+    ctx.changed(ntf::STRING, b"incrby", key);
     ctx.client.reply.int(new);
     Ok(())
 }
@@ -584,8 +597,9 @@ fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::new("ERR increment would produce NaN or Infinity"));
     }
     let text = sum.to_human();
-    ctx.client.reply.bulk(&text);
     replace_value(ctx, key, existed, plain_string(&text));
+    ctx.changed(ntf::STRING, b"incrbyfloat", key);
+    ctx.client.reply.bulk(&text);
     Ok(())
 }
 
@@ -613,6 +627,7 @@ fn append(ctx: &mut Ctx) -> CmdResult {
             }
         }
     };
+    ctx.changed(ntf::STRING, b"append", key);
     ctx.client.reply.int(total as i64);
     Ok(())
 }
@@ -679,6 +694,7 @@ fn setrange(ctx: &mut Ctx) -> CmdResult {
         #[allow(unreachable_patterns)]
         _ => return Err(err::WRONGTYPE),
     };
+    ctx.changed(ntf::STRING, b"setrange", key);
     ctx.client.reply.int(len as i64);
     Ok(())
 }

@@ -139,6 +139,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         bitmaps::COMMANDS,
         keys::COMMANDS,
         expire::COMMANDS,
+        lists::COMMANDS,
         zsets::COMMANDS,
         memory_cmd::COMMANDS,
         hashes::COMMANDS,

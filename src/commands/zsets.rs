@@ -9,6 +9,7 @@
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
+use crate::server::notify as ntf;
 use crate::types::skiplist::{Added, LexRange, ScoreRange};
 use crate::types::zset_value::{Limits, ZSetVal};
 use crate::util::numbers::{parse_f64, parse_i64};
@@ -41,6 +42,10 @@ pub static COMMANDS: &[CommandDef] = &[
     z("zremrangebylex", 4, WRITE, zremrangebylex).acl("write sortedset slow").since("2.8.9").summary("Remove all members in a sorted set between the given lexicographical range"),
     z("zpopmin", -2, WRITE | FAST, zpopmin).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with the lowest scores in a sorted set"),
     z("zpopmax", -2, WRITE | FAST, zpopmax).acl("write sortedset fast").since("5.0.0").summary("Remove and return members with scores in a sorted set"),
+    // Blocking pops (serve function `bzpop_serve`, server/blocking.rs).
+    z("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, bzpopmin).keys(1, -2, 1).acl("write sortedset fast blocking").since("5.0.0").summary("Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
+    z("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, bzpopmax).keys(1, -2, 1).acl("write sortedset fast blocking").since("5.0.0").summary("Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
+    CommandDef::new("bzmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, bzmpop).group("sorted-set").acl("write sortedset slow blocking").since("7.0.0").summary("Remove and return members with scores in a sorted set or block until one is available"),
     CommandDef::new("zunion", -3, READONLY | MOVABLE_KEYS, zunion).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Add multiple sorted sets"),
     CommandDef::new("zinter", -3, READONLY | MOVABLE_KEYS, zinter).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Intersect multiple sorted sets"),
     CommandDef::new("zdiff", -3, READONLY | MOVABLE_KEYS, zdiff).group("sorted-set").acl("read sortedset slow").since("6.2.0").summary("Subtract multiple sorted sets"),
@@ -228,6 +233,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             }
             let v = ZSetVal::with_capacity(n, maxlen, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
         }
     }
     let Some(Value::ZSet(zs)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
@@ -287,6 +293,13 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
             .reply
             .int(if fl & CH != 0 { added + updated } else { added });
     }
+    if added + updated > 0 {
+        ctx.changed(
+            ntf::ZSET,
+            if fl & INCR != 0 { b"zincr" } else { b"zadd" },
+            key,
+        );
+    }
     Ok(())
 }
 
@@ -300,19 +313,25 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.client.db;
     match ctx.srv.dbs[db].lookup_mut(key, now) {
         Some(Value::ZSet(zs)) => {
-            let s = zs.score(m).unwrap_or(0.0) + inc;
+            let old = zs.score(m);
+            let s = old.unwrap_or(0.0) + inc;
             if s.is_nan() {
                 return Err(NAN_SCORE);
             }
             zs.insert(m, s, lim);
             ctx.client.reply.double(s);
+            if old != Some(s) {
+                ctx.changed(ntf::ZSET, b"zincr", key);
+            }
         }
         Some(_) => return Err(err::WRONGTYPE),
         None => {
             let mut v = ZSetVal::with_capacity(1, m.len(), lim);
             v.insert(m, inc, lim);
             ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ntf::flush_logged(ctx.srv, ctx.client);
             ctx.client.reply.double(inc);
+            ctx.changed(ntf::ZSET, b"zincr", key);
         }
     }
     Ok(())
@@ -415,7 +434,14 @@ fn zrem(ctx: &mut Ctx) -> CmdResult {
             }
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        ctx.notify(ntf::ZSET, b"zrem", key, ctx.client.db);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+        ctx.modified(ctx.client.db, key);
+    }
     ctx.client.reply.int(n);
     Ok(())
 }
@@ -523,8 +549,11 @@ fn range_impl(ctx: &mut Ctx, by0: Option<By>, rev0: bool, store: bool) -> CmdRes
         None => {
             srv.stats.keyspace_misses += 1;
             if store {
-                srv.dbs[ctx.client.db].remove(args.get(1), now);
+                let removed = srv.dbs[ctx.client.db].remove(args.get(1), now).is_some();
                 ctx.client.reply.int(0);
+                if removed {
+                    ctx.changed(ntf::GENERIC, b"del", args.get(1));
+                }
             } else {
                 ctx.client.reply.empty_array();
             }
@@ -649,7 +678,18 @@ fn zremrange(ctx: &mut Ctx, by: By) -> CmdResult {
             n = z.delete_ranks(a, b);
         }
     }
-    drop_if_empty(ctx, key);
+    let emptied = removed_key(ctx, key);
+    if n > 0 {
+        let ev: &[u8] = match by {
+            By::Rank => b"zremrangebyrank",
+            By::Score => b"zremrangebyscore",
+            By::Lex => b"zremrangebylex",
+        };
+        ctx.changed(ntf::ZSET, ev, key);
+        if emptied {
+            ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+        }
+    }
     ctx.client.reply.int(n as i64);
     Ok(())
 }
@@ -704,6 +744,9 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
     };
     let pairs = resp3 && has_count;
     r.array(if pairs { n } else { 2 * n });
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        return pop_announced(ctx, key, max, (a, b), pairs);
+    }
     z.walk(a, b, max, |m, s| {
         if pairs {
             r.array(2);
@@ -712,7 +755,7 @@ fn zpop(ctx: &mut Ctx, max: bool) -> CmdResult {
         r.double(s);
     });
     z.delete_ranks(a, b);
-    drop_if_empty(ctx, key);
+    popped(ctx, key, max);
     Ok(())
 }
 
@@ -784,7 +827,8 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         match ctx.srv.dbs[db].lookup(key, now) {
-            None | Some(Value::ZSet(_)) => {}
+            None => ctx.srv.stats.keyspace_misses += 1,
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             // Plain sets are valid inputs in Redis (score 1); they join
             // here once the set type lands.
             Some(_) => return Err(err::WRONGTYPE),
@@ -943,9 +987,14 @@ fn zdiffstore(ctx: &mut Ctx) -> CmdResult {
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
+    // As Redis: the reply goes out before the events (but after `new`,
+    // which `setKey` publishes), for a RESP3 client hearing its own events.
     if result.is_empty() {
-        ctx.srv.dbs[db].remove(dst, now);
+        let removed = ctx.srv.dbs[db].remove(dst, now).is_some();
         ctx.client.reply.int(0);
+        if removed {
+            ctx.changed(ntf::GENERIC, b"del", dst);
+        }
         return;
     }
     let lim = limits(ctx);
@@ -955,7 +1004,79 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
         z.insert(m, *s, lim);
     }
     ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        super::multi::drain_expired(ctx.srv, Some(ctx.client));
+    }
     ctx.client.reply.int(result.len() as i64);
+    ctx.changed(ntf::ZSET, store_event(ctx.args.get(0)), dst);
+}
+
+/// The keyspace event of a storing command: its own name, lowercase.
+fn store_event(name: &[u8]) -> &'static [u8] {
+    const EVENTS: [&[u8]; 4] = [
+        b"zunionstore",
+        b"zinterstore",
+        b"zdiffstore",
+        b"zrangestore",
+    ];
+    EVENTS
+        .into_iter()
+        .find(|e| name.eq_ignore_ascii_case(e))
+        .unwrap_or(b"zrangestore")
+}
+
+/// `drop_if_empty`, telling whether it deleted the key.
+fn removed_key(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let now = ctx.srv.now_ms;
+    let had = ctx.srv.dbs[ctx.client.db].contains(key, now);
+    drop_if_empty(ctx, key);
+    had && !ctx.srv.dbs[ctx.client.db].contains(key, now)
+}
+
+/// The pop with keyspace notifications on: Redis's `genericZpopCommand`
+/// publishes its event right after the reply's array header, so a RESP3
+/// client subscribed to its own events gets the push there, before the
+/// popped elements (collected first, as the event needs the server).
+fn pop_announced(
+    ctx: &mut Ctx,
+    key: &[u8],
+    max: bool,
+    (a, b): (usize, usize),
+    pairs: bool,
+) -> CmdResult {
+    let now = ctx.srv.now_ms;
+    let mut items = Vec::with_capacity(b - a + 1);
+    // The caller's lookup already counted this access (LRU/LFU).
+    let touch = crate::db::evict::no_touch();
+    crate::db::evict::set_no_touch(true);
+    if let Some(Value::ZSet(z)) = ctx.srv.dbs[ctx.client.db].lookup_mut(key, now) {
+        z.walk(a, b, max, |m, s| items.push((m.to_vec(), s)));
+        z.delete_ranks(a, b);
+    }
+    crate::db::evict::set_no_touch(touch);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    let r = &mut ctx.client.reply;
+    for (m, s) in &items {
+        if pairs {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(*s);
+    }
+    if removed_key(ctx, key) {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
+    Ok(())
+}
+
+/// After ZPOPMIN/ZPOPMAX/ZMPOP popped from `key`: its events, as Redis's
+/// `genericZpopCommand`, and the key's removal once empty.
+fn popped(ctx: &mut Ctx, key: &[u8], max: bool) {
+    let emptied = removed_key(ctx, key);
+    ctx.changed(ntf::ZSET, if max { b"zpopmax" } else { b"zpopmin" }, key);
+    if emptied {
+        ctx.notify(ntf::GENERIC, b"del", key, ctx.client.db);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1016,13 +1137,16 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
         r.array(2);
         r.bulk(key);
         r.array(c);
+        if ctx.srv.config.notify_keyspace_events != 0 {
+            return pop_announced(ctx, key, max, (a, b), true);
+        }
         z.walk(a, b, max, |m, s| {
             r.array(2);
             r.bulk(m);
             r.double(s);
         });
         z.delete_ranks(a, b);
-        drop_if_empty(ctx, key);
+        popped(ctx, key, max);
         return Ok(());
     }
     ctx.client.reply.null_array();
@@ -1062,8 +1186,11 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let mut empty = false;
     for k in 0..n {
         match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
-            None => empty = true,
-            Some(Value::ZSet(_)) => {}
+            None => {
+                empty = true;
+                ctx.srv.stats.keyspace_misses += 1;
+            }
+            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -1227,4 +1354,139 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
         r.bulk(crate::util::numbers::fmt_double(*s, &mut buf));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP (`blockingGenericZpopCommand`): serve at once
+// from the first non-empty key, else park (server/blocking.rs) with
+// `bzpop_serve`, which pops from the key that became ready.
+
+/// Pops from the zset at `key` and answers with the key: `[key, member,
+/// score]` for BZPOPMIN/BZPOPMAX (`count` None), `[key, [[member,
+/// score]...]]` for BZMPOP. Events `zpopmin`/`zpopmax`, then `del`.
+fn bzpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
+    let now = ctx.srv.now_ms;
+    let db = ctx.client.db;
+    let r = &mut ctx.client.reply;
+    let Some(Value::ZSet(z)) = ctx.srv.dbs[db].lookup_mut(key, now) else {
+        return;
+    };
+    let c = count.unwrap_or(1).min(z.len());
+    if c == 0 {
+        return;
+    }
+    let (a, b) = if max {
+        (z.len() - c, z.len() - 1)
+    } else {
+        (0, c - 1)
+    };
+    r.array(if count.is_some() { 2 } else { 3 });
+    r.bulk(key);
+    if count.is_some() {
+        r.array(c);
+    }
+    if ctx.srv.config.notify_keyspace_events != 0 {
+        let _ = pop_announced(ctx, key, max, (a, b), count.is_some());
+        return;
+    }
+    z.walk(a, b, max, |m, s| {
+        if count.is_some() {
+            r.array(2);
+        }
+        r.bulk(m);
+        r.double(s);
+    });
+    z.delete_ranks(a, b);
+    popped(ctx, key, max);
+}
+
+/// Serves from the first non-empty key of `first..end` or parks.
+fn bzpop_generic(
+    ctx: &mut Ctx,
+    first: usize,
+    end: usize,
+    max: bool,
+    count: Option<usize>,
+    deadline: i64,
+) -> CmdResult {
+    for k in first..end {
+        let key = ctx.args.get(k);
+        if write(ctx, key)?.is_some() {
+            bzpop_reply(ctx, key, max, count);
+            return Ok(());
+        }
+    }
+    if crate::server::blocking::denied(ctx) {
+        ctx.client.reply.null_array();
+        return Ok(());
+    }
+    let keys = (first..end).map(|k| ctx.args.get(k).to_vec()).collect();
+    crate::server::blocking::park(
+        ctx,
+        keys,
+        deadline,
+        crate::server::blocking::BType::ZSet,
+        bzpop_serve,
+    );
+    Ok(())
+}
+
+/// BZMPOP's `numkeys key... MIN|MAX [COUNT n]` from argument 2: (end of
+/// keys, max, count).
+fn bzmpop_parse(args: super::Args) -> Result<(usize, bool, usize), CmdError> {
+    const NUMKEYS: CmdError = CmdError::new("ERR numkeys should be greater than 0");
+    const CNT: CmdError = CmdError::new("ERR count should be greater than 0");
+    let n = parse_i64(args.get(2)).filter(|&n| n >= 1).ok_or(NUMKEYS)? as u64;
+    let w = 3u64.saturating_add(n);
+    if w >= args.len() as u64 {
+        return Err(err::SYNTAX);
+    }
+    let w = w as usize;
+    let max = match args.get(w) {
+        x if x.eq_ignore_ascii_case(b"min") => false,
+        x if x.eq_ignore_ascii_case(b"max") => true,
+        _ => return Err(err::SYNTAX),
+    };
+    let mut count = None;
+    let mut j = w + 1;
+    while j < args.len() {
+        if count.is_none() && args.get(j).eq_ignore_ascii_case(b"count") && j + 1 < args.len() {
+            count = Some(parse_i64(args.get(j + 1)).filter(|&c| c >= 1).ok_or(CNT)? as usize);
+            j += 2;
+        } else {
+            return Err(err::SYNTAX);
+        }
+    }
+    Ok((w, max, count.unwrap_or(1)))
+}
+
+fn bzpopmin(ctx: &mut Ctx) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 1, last, false, None, deadline)
+}
+
+fn bzpopmax(ctx: &mut Ctx) -> CmdResult {
+    let last = ctx.args.len() - 1;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(last), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 1, last, true, None, deadline)
+}
+
+fn bzmpop(ctx: &mut Ctx) -> CmdResult {
+    let (end, max, count) = bzmpop_parse(ctx.args)?;
+    let deadline = crate::server::blocking::parse_timeout(ctx.args.get(1), ctx.srv.now_ms)?;
+    bzpop_generic(ctx, 3, end, max, Some(count), deadline)
+}
+
+/// Serve function of the blocking zset pops: `ctx.args` are the parked
+/// command's arguments, `key` the sorted set that became ready.
+fn bzpop_serve(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let name = ctx.args.get(0);
+    if name.eq_ignore_ascii_case(b"bzmpop") {
+        let (max, count) = bzmpop_parse(ctx.args).map_or((false, 1), |(_, m, c)| (m, c));
+        bzpop_reply(ctx, key, max, Some(count));
+    } else {
+        bzpop_reply(ctx, key, name.eq_ignore_ascii_case(b"bzpopmax"), None);
+    }
+    true
 }

@@ -36,8 +36,11 @@
 //! `maxmemory-eviction-tenacity` (0..10: 50 µs per step, then a 15%
 //! geometric progression, 100 = unlimited), checked every 16 keys. The
 //! command then runs anyway (it is only refused when nothing could be
-//! evicted), and the next command continues the work: a huge overshoot
-//! is reclaimed over several commands, never in one long pause.
+//! evicted), and the work continues before the next command and, as
+//! Redis's `evictionTimeProc` does, on every loop iteration until memory is
+//! under the limit (`Evictor::pending`, run from `db::before_sleep`): a
+//! huge overshoot is reclaimed in slices, never in one long pause, and even
+//! when no further command arrives.
 //!
 //! ## Measured (tests/eviction.rs ignored test, scripts/bench_evict.sh)
 //!
@@ -235,6 +238,11 @@ pub struct Evictor {
     exceeded_since: Option<Instant>,
     /// Total microseconds spent over the limit, closed periods only.
     pub total_exceeded_us: u64,
+    /// The last pass stopped at its time limit with memory still over
+    /// `maxmemory`: the loop keeps evicting between commands (Redis's
+    /// `evictionTimeProc`), so a big overshoot shrinks even if no further
+    /// command arrives.
+    pub pending: bool,
 }
 
 impl Evictor {
@@ -410,6 +418,7 @@ pub fn perform_evictions(srv: &mut crate::server::Server) -> Outcome {
     if max == 0 {
         return Outcome::Ok;
     }
+    srv.evictor.pending = false;
     let used = memory::used_memory();
     if used <= max {
         if let Some(t) = srv.evictor.exceeded_since.take() {
@@ -439,6 +448,7 @@ pub fn perform_evictions(srv: &mut crate::server::Server) -> Outcome {
         }
         keys += 1;
         if keys.is_multiple_of(16) && start.elapsed().as_micros() as u64 > limit {
+            srv.evictor.pending = true;
             return Outcome::Running;
         }
     }

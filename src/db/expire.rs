@@ -21,8 +21,8 @@
 //!   runs it only when the last slow cycle ran out of time or many sampled
 //!   keys were expired; we run it whenever the wheel has something due,
 //!   since asking the wheel costs nothing. Keys so vanish within a few
-//!   milliseconds of their deadline while the server is busy, and within a
-//!   cron period (100 ms at hz 10) while it is idle.
+//!   milliseconds of their deadline, busy or idle: the loop sleeps no
+//!   longer than until the wheel's next deadline (`db::next_wakeup_ms`).
 //!
 //! Whatever the budget leaves stays in the wheel for the next cycle, so a
 //! million keys expiring in the same second never freeze the server.
@@ -70,9 +70,20 @@ fn fast_duration_us(effort: u32) -> u64 {
     1000 + 250 * effort as u64
 }
 
+/// The least time between two fast cycles, in whole ms (rounded up).
+pub fn fast_spacing_ms(srv: &Server) -> u64 {
+    let effort = srv.config.active_expire_effort.clamp(1, 10) - 1;
+    (2 * fast_duration_us(effort)).div_ceil(1000)
+}
+
 /// Runs one expiry cycle over the databases.
 pub fn active_expire_cycle(srv: &mut Server, kind: Cycle) {
     if !srv.active_expire_enabled {
+        return;
+    }
+    let paused = srv.pause.until_ms > srv.now_ms;
+    crate::db::keyspace::hold_expiry(paused);
+    if paused {
         return;
     }
     active_expire_run(srv, kind);

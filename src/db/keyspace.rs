@@ -28,6 +28,7 @@
 //! 1000 ms), stamped on the entry by every `lookup`/`lookup_mut`/`insert`
 //! (`insert` uses the clock cached by the last lookup or expiry cycle).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::dict::{hash_key, Dict, DictStats, EntryRef, LRU_MASK};
@@ -44,6 +45,20 @@ pub fn lru_clock(now_ms: i64) -> u32 {
 #[inline]
 fn wheel_time(at: i64) -> u64 {
     at.max(0) as u64
+}
+
+/// Set while CLIENT PAUSE holds writes: expired keys read as missing but
+/// are not deleted, and active expiry waits, as in Redis 7.0 (a paused
+/// server must not change its dataset, so that a failover can rely on it).
+static EXPIRY_HELD: AtomicBool = AtomicBool::new(false);
+
+pub fn hold_expiry(on: bool) {
+    EXPIRY_HELD.store(on, Ordering::Relaxed);
+}
+
+#[inline]
+pub fn expiry_held() -> bool {
+    EXPIRY_HELD.load(Ordering::Relaxed)
 }
 
 /// Tables larger than this are freed incrementally after a flush.
@@ -82,6 +97,13 @@ pub struct Db {
     /// Keys removed by memory eviction, drained the same way (`evicted`
     /// notifications, WATCH invalidation).
     pub evicted_log: Vec<Vec<u8>>,
+    /// Clients parked on keys of this database and the keys made ready
+    /// for them (`server::blocking`): creating a list or sorted set
+    /// signals its waiters.
+    pub waiters: crate::server::blocking::DbWaiters,
+    /// Keys created (Redis's `dbAdd`), logged only while the `n` class of
+    /// notify-keyspace-events is on, drained the same way into `new` events.
+    pub new_log: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -125,7 +147,7 @@ impl Db {
     /// Deletes `key` if its deadline is at or before `now` (ms). True if it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
         match self.dict.find_mut(key) {
-            Some(e) if e.deadline().is_some_and(|at| at <= now) => {
+            Some(e) if e.deadline().is_some_and(|at| at <= now) && !expiry_held() => {
                 e.remove();
                 self.expired_keys += 1;
                 self.expired_log.push(key.to_vec());
@@ -146,6 +168,9 @@ impl Db {
         self.clock = clock;
         let mut e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -163,6 +188,9 @@ impl Db {
     pub fn peek(&mut self, key: &[u8], now: i64) -> Option<&Value> {
         let e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -223,12 +251,19 @@ impl Db {
             return;
         }
         let lru = if lfu { super::evict::lfu_init() } else { lru };
+        self.waiters.created(key, &val);
+        if crate::server::notify::new_on() {
+            self.new_log.push(key.to_vec());
+        }
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
 
     /// Adds or replaces `key` with `val` and the given deadline (RESTORE,
     /// RENAME, MOVE, COPY: the value arrives with its TTL).
     pub fn insert_with_expire(&mut self, key: &[u8], val: Value, at: Option<i64>) {
+        // Redis deletes and re-adds here (dbAdd): waiters are signalled
+        // even when an old value is replaced.
+        self.waiters.created(key, &val);
         self.insert(key, val, false);
         if let Some(at) = at {
             self.set_expire(key, at);
@@ -245,6 +280,9 @@ impl Db {
     pub fn remove_with_expire(&mut self, key: &[u8], now: i64) -> Option<(Value, Option<i64>)> {
         let e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
+            if expiry_held() {
+                return None;
+            }
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
@@ -264,6 +302,7 @@ impl Db {
         let Some((v, at)) = self.remove_with_expire(from, now) else {
             return false;
         };
+        self.waiters.created(to, &v);
         self.insert_at(to, v, false, Some(now));
         if let Some(at) = at {
             self.set_expire(to, at);
@@ -318,6 +357,25 @@ impl Db {
     pub fn swap(&mut self, other: &mut Db) {
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.wheel, &mut other.wheel);
+        // Waiters stay with their database: the keys they wait on may now
+        // hold data.
+        self.rescan_waiters();
+        other.rescan_waiters();
+    }
+
+    /// Signals every waited key that holds a type clients block on
+    /// (Redis's `scanDatabaseForReadyKeys`, after SWAPDB).
+    pub fn rescan_waiters(&mut self) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        for k in self.waiters.waited_keys() {
+            if let Some(v) = self.dict.get_entry(&k).map(|e| e.value()) {
+                if crate::server::blocking::btype_of(v).is_some() {
+                    self.waiters.signal(&k);
+                }
+            }
+        }
     }
 
     /// Calls `f` on every key (KEYS). Expired keys are skipped.
@@ -374,10 +432,20 @@ impl Db {
     /// Expired keys met on the way are deleted, as `dbRandomKey` does; each
     /// round deletes one, so the loop ends.
     pub fn random_key(&mut self, now: i64) -> Option<Vec<u8>> {
+        let mut tries = 100;
         loop {
             let e = self.dict.random_entry()?;
             let key = e.key().to_vec();
             if e.deadline().is_some_and(|at| at <= now) {
+                // Paused: expired keys stay; after enough of them, answer
+                // one rather than loop forever over an all-expired table.
+                if expiry_held() {
+                    tries -= 1;
+                    if tries == 0 {
+                        return Some(key);
+                    }
+                    continue;
+                }
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
                     self.expired_log.push(key.clone());
@@ -433,6 +501,14 @@ impl Db {
     pub fn tick_clock(&mut self, now: i64) {
         self.clock = lru_clock(now);
         self.wheel.advance_if_empty(wheel_time(now));
+    }
+
+    /// Milliseconds from `now` until the wheel may have something due
+    /// (0: already), None when nothing is scheduled.
+    pub fn ms_until_due(&self, now: i64) -> Option<u64> {
+        self.wheel
+            .next_deadline()
+            .map(|d| d.saturating_sub(wheel_time(now)))
     }
 
     /// True if the wheel has something due at `now`.

@@ -16,7 +16,37 @@ use crate::server::Server;
 /// computed; a command arriving meanwhile waits at most ~1 ms.
 pub fn before_sleep(srv: &mut Server) {
     expire::active_expire_cycle(srv, expire::Cycle::Fast);
+    // Also catches a limit lowered by CONFIG SET below current usage,
+    // where Redis starts its eviction timer at once.
+    let max = srv.config.maxmemory;
+    if max > 0 && (srv.evictor.pending || crate::server::memory::used_memory() > max) {
+        evict::sync_config(&srv.config, srv.now_ms);
+        evict::perform_evictions(srv);
+        crate::commands::multi::drain_expired(srv, None);
+    }
     lazy_free_step(srv, Duration::from_millis(1));
+}
+
+/// How long the loop may sleep before background work on the keyspace is
+/// due: an eviction pass cut short, a flushed table still being freed, or
+/// the next key deadline. Without
+/// it an idle server would wake only for the cron, and a backlog of due
+/// keys would wait for the slow cycle's long slice; waking for the fast
+/// cycle instead keeps each slice at about a millisecond. Never less than
+/// the fast cycle's minimum spacing, so a backlog does not spin the loop.
+pub fn next_wakeup_ms(srv: &Server) -> Option<u64> {
+    if srv.evictor.pending {
+        return Some(0);
+    }
+    if srv.dbs.iter().any(|db| db.has_garbage()) {
+        return Some(1);
+    }
+    if !srv.active_expire_enabled {
+        return None;
+    }
+    let now = srv.now_ms;
+    let due = srv.dbs.iter().filter_map(|db| db.ms_until_due(now)).min()?;
+    Some(due.max(expire::fast_spacing_ms(srv)))
 }
 
 /// Frees flushed tables (FLUSHDB/FLUSHALL of big databases) for about

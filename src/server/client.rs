@@ -70,6 +70,9 @@ impl Write for Conn {
 /// Client flags shown by CLIENT LIST (`flags=`) and used by the loop.
 #[derive(Default, Clone, Copy)]
 pub struct Flags {
+    /// A command held back by CLIENT PAUSE waits in the buffer (Redis's
+    /// BLOCKED_POSTPONE: flag `b`, counted in `blocked_clients`).
+    pub postponed: bool,
     /// QUIT, or a protocol error: close once the reply is written.
     pub close_after_reply: bool,
     /// Close before the loop sleeps (CLIENT KILL, output limits).
@@ -102,6 +105,8 @@ pub struct Client {
     pub scratch: Vec<u8>,
     pub reply: Reply,
     pub db: usize,
+    /// Set while parked by a blocking command (server/blocking.rs).
+    pub blocked: Option<Box<super::blocking::Blocked>>,
     pub name: Option<Vec<u8>>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
@@ -165,6 +170,7 @@ impl Client {
             scratch: Vec::new(),
             reply: Reply::default(),
             db: 0,
+            blocked: None,
             name: None,
             lib_name: None,
             lib_ver: None,
@@ -293,6 +299,9 @@ impl Client {
         }
         if self.multi.queue.is_some() {
             s.push('x');
+        }
+        if self.blocked.is_some() || self.flags.postponed {
+            s.push('b');
         }
         if self.flags.close_after_reply {
             s.push('c');

@@ -34,6 +34,8 @@ pub fn run(srv: &mut Server) {
                 c.as_ref()
                     .filter(|c| now - c.last_interaction_ms > limit)
                     .filter(|c| !(paused && c.query_len() > 0))
+                    // Nor is a client parked by BLPOP and the like.
+                    .filter(|c| c.blocked.is_none())
                     .map(|_| t)
             })
             .collect();

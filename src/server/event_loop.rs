@@ -68,6 +68,19 @@ pub fn run(config: Config) -> io::Result<i32> {
     let registry = poll.registry().try_clone()?;
     let mut srv = Server::new(config, registry);
     install_signal_handlers();
+    // Redis's startup banner: its ASCII logo when asked for (test suites
+    // look for "PID: n" in it), otherwise one line. Ours is plain text.
+    if srv.config.always_show_logo {
+        log::warn!(
+            "\n\n    reddish {} (Redis {} compatible) 64 bit\n    Running in standalone mode\n    Port: {}\n    PID: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            crate::commands::connection::REDIS_VERSION,
+            srv.config.port,
+            std::process::id()
+        );
+    } else {
+        log::info!("Running mode=standalone, port={}.", srv.config.port);
+    }
     log::info!(
         "reddish {} started, pid={}, port={}, config={}",
         env!("CARGO_PKG_VERSION"),
@@ -83,7 +96,14 @@ pub fn run(config: Config) -> io::Result<i32> {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
         } else {
-            Duration::from_millis((next_cron - srv.now_ms).clamp(0, 1000) as u64)
+            let cron = (next_cron - srv.now_ms).clamp(0, 1000) as u64;
+            let work = crate::db::next_wakeup_ms(&srv).unwrap_or(u64::MAX);
+            // A parked client's deadline may come before the cron tick.
+            let parked = srv
+                .blocking
+                .next_deadline()
+                .map_or(u64::MAX, |d| (d - srv.now_ms).max(0) as u64);
+            Duration::from_millis(cron.min(work).min(parked))
         };
         match poll.poll(&mut events, Some(timeout)) {
             Ok(()) => {}
@@ -254,7 +274,8 @@ pub fn process_input(srv: &mut Server, t: usize) {
     };
     let Some(mut c) = slot.take() else { return };
     loop {
-        if c.flags.close_after_reply || c.flags.close_asap {
+        // A parked client's further input waits until it is unblocked.
+        if c.flags.close_after_reply || c.flags.close_asap || c.blocked.is_some() {
             break;
         }
         let limits = Limits {
@@ -291,6 +312,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                     c.qbuf = qbuf;
                     c.scratch = scratch;
                     c.parser.spans = spans;
+                    // Redis blocks such a client (BLOCKED_POSTPONE): it
+                    // shows as blocked in INFO and CLIENT LIST.
+                    c.flags.postponed = true;
                     break;
                 } else if first.eq_ignore_ascii_case(b"post")
                     || first.eq_ignore_ascii_case(b"host:")
@@ -298,11 +322,22 @@ pub fn process_input(srv: &mut Server, t: usize) {
                     log::warn!("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
                     c.flags.close_asap = true;
                 } else {
+                    c.flags.postponed = false;
                     crate::commands::execute(srv, &mut c, args);
                 }
                 c.qbuf = qbuf;
                 c.scratch = scratch;
                 c.parser.spans = spans;
+                // Keys this command made ready are served before the
+                // client's next command (Redis's processCommand).
+                if super::blocking::pending(srv) {
+                    srv.clients[t] = Some(c);
+                    super::blocking::serve_ready(srv);
+                    match srv.clients.get_mut(t).and_then(Option::take) {
+                        Some(back) => c = back,
+                        None => return,
+                    }
+                }
             }
             Ok(Parsed::Empty) => continue,
             Ok(Parsed::Incomplete) => break,
@@ -400,6 +435,7 @@ pub fn queue_write(srv: &mut Server, t: usize) {
 
 /// Writes pending replies and closes clients marked for it.
 fn before_sleep(srv: &mut Server) {
+    super::blocking::before_sleep(srv);
     let list = std::mem::take(&mut srv.write_list);
     for t in list {
         let Some(Some(c)) = srv.clients.get_mut(t) else {
@@ -503,6 +539,7 @@ fn check_output_limits(srv: &mut Server) {
 pub fn free_client(srv: &mut Server, t: usize) {
     if let Some(Some(_)) = srv.clients.get(t) {
         if let Some(Some(mut c)) = srv.clients.try_remove(t) {
+            super::blocking::unblock_client(srv, &mut c);
             let _ = srv.registry.deregister(c.conn.source());
             crate::server::pubsub::forget_client(&mut srv.pubsub, &mut c.subs, t);
             for (db, key) in std::mem::take(&mut c.multi.watched) {

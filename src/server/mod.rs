@@ -5,6 +5,7 @@
 //! the event loop in `event_loop.rs`, so nothing here needs a lock; a command
 //! handler receives `&mut Server` and sees and changes the world alone.
 
+pub mod blocking;
 pub mod client;
 pub mod cron;
 pub mod event_loop;
@@ -78,6 +79,8 @@ pub struct Server {
     pub write_list: Vec<usize>,
     /// Tokens of clients with bytes left unread or commands left unparsed.
     pub read_list: Vec<usize>,
+    /// Clients parked by blocking commands (blocking.rs).
+    pub blocking: blocking::Blocking,
     /// Clients to close before the loop sleeps (CLIENT KILL, limits).
     pub close_list: Vec<usize>,
     /// Ports actually bound (port 0 in the config asks for none).
@@ -131,6 +134,7 @@ impl Server {
             shared_qbuf: Vec::new(),
             write_list: Vec::new(),
             read_list: Vec::new(),
+            blocking: blocking::Blocking::default(),
             close_list: Vec::new(),
             tcp_port: config.port,
             cron_loops: 0,

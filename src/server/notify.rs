@@ -6,12 +6,39 @@
 //! (each only if the K or E flag is set). The class bits are Redis's
 //! NOTIFY_* values, as `config.rs` parses them.
 //!
-//! Wired so far: `expired` (keys removed by lazy or active expiry, drained
-//! from `Db::expired_log`). Per-command events (set, del, expire...) are
-//! still to be added at each write command through `notify`.
+//! Where events come from:
+//! - each write command calls `Ctx::changed` / `Ctx::notify` exactly where
+//!   Redis's `t_*.c` call `signalModifiedKey` / `notifyKeyspaceEvent`,
+//!   with the same event names, classes, order and conditions (a no-op
+//!   write such as SETNX on an existing key publishes nothing);
+//! - `expired` and `evicted` happen inside the Db (lazy expiry in a lookup,
+//!   the expiry cycle, eviction), which knows nothing of clients: the Db
+//!   logs the keys and `commands::multi::drain_expired` publishes them;
+//! - `new` is Redis's `dbAdd` event: the Db logs created keys, but only
+//!   while the `n` class is on (`new_on`, a flag mirrored from the config
+//!   so `Db::insert` tests one static instead of reaching the config).
+//!
+//! Logged events are drained before every command event is published
+//! (`Ctx::notify`), so a subscriber sees `expired`, `new`, then the
+//! command's own event, in Redis's order.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::server::client::Client;
 use crate::server::Server;
+
+static NEW_ON: AtomicBool = AtomicBool::new(false);
+
+/// Called whenever notify-keyspace-events is set (startup or CONFIG SET).
+pub fn set_flags(flags: u32) {
+    NEW_ON.store(flags & NEW != 0, Ordering::Relaxed);
+}
+
+/// True while created keys must be logged for `new` events.
+#[inline]
+pub fn new_on() -> bool {
+    NEW_ON.load(Ordering::Relaxed)
+}
 
 pub const KEYSPACE: u32 = 1 << 0;
 pub const KEYEVENT: u32 = 1 << 1;
@@ -26,6 +53,17 @@ pub const EVICTED: u32 = 1 << 9;
 pub const STREAM: u32 = 1 << 10;
 pub const KEY_MISS: u32 = 1 << 11;
 pub const NEW: u32 = 1 << 14;
+
+/// Publishes now the events the Db logged so far (`expired`, `evicted`,
+/// `new`). Handlers call it between creating a key and writing a reply
+/// that Redis writes before its own event, so a RESP3 client subscribed
+/// to its own events gets the `new` push before the reply, as in Redis.
+#[inline]
+pub fn flush_logged(srv: &mut Server, client: &mut Client) {
+    if srv.config.notify_keyspace_events != 0 {
+        crate::commands::multi::drain_expired(srv, Some(client));
+    }
+}
 
 /// Redis's `notifyKeyspaceEvent`.
 pub fn notify(

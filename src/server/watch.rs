@@ -6,32 +6,47 @@
 //! clients named by slab token; each client also lists its own watched keys
 //! so UNWATCH, EXEC and disconnect remove them without a scan.
 //!
-//! Modification is signalled generically from `commands::execute`: after a
-//! command flagged `write` runs, the keys named by its key specification
-//! are touched (and FLUSHDB/FLUSHALL/SWAPDB/MOVE touch their extra
-//! databases). That over-approximates Redis in a few no-op writes (a SET NX
-//! that sets nothing still invalidates), which only makes EXEC fail safe.
-//! Keys removed by expiry are not signalled yet.
+//! Modification is signalled where it happens, as Redis does: each write
+//! command calls `Ctx::changed` / `Ctx::modified` at the exact points where
+//! Redis calls `signalModifiedKey`, so a write that changes nothing (SETNX
+//! on an existing key, DEL of a missing key, SREM of an absent member,
+//! ZADD of an unchanged score) leaves EXEC alone. Keys removed by expiry or
+//! eviction are signalled when the Db's logs are drained; FLUSHDB, FLUSHALL
+//! and SWAPDB touch the watched keys that exist in the databases they
+//! change (`touchAllWatchedKeysInDb`). Write commands not yet converted to
+//! the hook (the list family, for now) still touch every key their key
+//! specification names (`commands::multi::signal_write`): an
+//! over-approximation that can only make an EXEC fail safe.
 
 use std::collections::HashMap;
 
+/// One client watching one key.
+pub struct Watcher {
+    /// The client's slab token.
+    pub token: usize,
+    /// The key was already logically expired (still stored, deadline
+    /// passed) when WATCH ran: Redis 7.0's `watchedKey.expired`. Deleting
+    /// such a key is no change; a key that expires after WATCH is one.
+    pub expired: bool,
+}
+
 #[derive(Default)]
 pub struct Watches {
-    pub keys: HashMap<(usize, Vec<u8>), Vec<usize>>,
+    pub keys: HashMap<(usize, Vec<u8>), Vec<Watcher>>,
 }
 
 impl Watches {
-    pub fn add(&mut self, db: usize, key: &[u8], token: usize) {
+    pub fn add(&mut self, db: usize, key: &[u8], token: usize, expired: bool) {
         let v = self.keys.entry((db, key.to_vec())).or_default();
-        if !v.contains(&token) {
-            v.push(token);
+        if !v.iter().any(|w| w.token == token) {
+            v.push(Watcher { token, expired });
         }
     }
 
     pub fn remove(&mut self, db: usize, key: &[u8], token: usize) {
         let k = (db, key.to_vec());
         if let Some(v) = self.keys.get_mut(&k) {
-            v.retain(|&t| t != token);
+            v.retain(|w| w.token != token);
             if v.is_empty() {
                 self.keys.remove(&k);
             }
@@ -45,8 +60,34 @@ impl Watches {
         }
         self.keys
             .get(&(db, key.to_vec()))
-            .cloned()
+            .map(|v| v.iter().map(|w| w.token).collect())
             .unwrap_or_default()
+    }
+
+    /// Redis's `touchWatchedKey`: the clients a change of `key` in `db`
+    /// invalidates. `present` says whether the key is still stored: a key
+    /// that was already expired when watched and is now deleted has not
+    /// logically changed, so its watchers are spared (and the flag cleared,
+    /// a deleted key being no longer "expired").
+    pub fn touch(&mut self, db: usize, key: &[u8], present: bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        if let Some(v) = self.keys.get_mut(&(db, key.to_vec())) {
+            for w in v.iter_mut() {
+                if w.expired && !present {
+                    w.expired = false;
+                    continue;
+                }
+                out.push(w.token);
+            }
+        }
+        out
+    }
+
+    /// Whether client `token` watched `key` in `db` while it was expired.
+    pub fn watched_expired(&self, db: usize, key: &[u8], token: usize) -> bool {
+        self.keys
+            .get(&(db, key.to_vec()))
+            .is_some_and(|v| v.iter().any(|w| w.token == token && w.expired))
     }
 
     /// Tokens watching any key of `db` (None: every database).
@@ -54,9 +95,9 @@ impl Watches {
         let mut out: Vec<usize> = Vec::new();
         for ((d, _), v) in &self.keys {
             if db.is_none_or(|x| x == *d) {
-                for &t in v {
-                    if !out.contains(&t) {
-                        out.push(t);
+                for w in v {
+                    if !out.contains(&w.token) {
+                        out.push(w.token);
                     }
                 }
             }
