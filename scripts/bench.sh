@@ -5,6 +5,10 @@
 #   scripts/bench.sh memory [N] [SIZE]    memory for N keys of SIZE-byte values
 #   scripts/bench.sh conns [N]            memory per idle connection (N = 10000)
 #   scripts/bench.sh growth [N]           worst reply latency while one db grows 0 -> N keys (10000000)
+#   scripts/bench.sh collections [N] [KINDS]  memory per key of N small collections (100000) of
+#                                         each KIND (hash,zset,intset,list: 10 small elements each)
+#   scripts/bench.sh zlatency [N] [OPS]   p50/p99 latency of single ZADD/ZRANK/ZRANGE requests on one
+#                                         sorted set of N members (1000000), OPS of each (20000)
 #
 # Throughput: both servers start with the same flags (persistence off, free
 # ports on 127.0.0.1), the server pinned to CPU 0 and redis-benchmark to
@@ -53,9 +57,9 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
-    throughput | memory | conns | growth) ;;
-    -h | --help | help) sed -n '2,34p' "$0"; exit 0 ;;
-    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N]]" >&2; exit 2 ;;
+    throughput | memory | conns | growth | collections | zlatency) ;;
+    -h | --help | help) sed -n '2,38p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS]]" >&2; exit 2 ;;
 esac
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset; do
@@ -242,6 +246,83 @@ memory() {
     echo "($n SETs of key:%012d with $size-byte values, loaded with redis-cli --pipe; RSS from /proc/PID/status)"
 }
 
+# Collections: for each kind, a fresh reddish and a fresh Redis are loaded
+# with the same N one-command-per-key writes (redis-cli --pipe); the table
+# shows used_memory and RSS growth per key and reddish/Redis ratios. The
+# encodings are printed too, so a ratio is never a comparison of a listpack
+# with a hash table by accident.
+collections() {
+    local n="${1:-100000}" kinds="${2:-hash,zset,intset,list}"
+    printf '| kind | encoding | reddish used_memory B/key | redis used_memory B/key | ratio | reddish RSS B/key | redis RSS B/key | ratio |\n'
+    printf '|---|---|---:|---:|---:|---:|---:|---:|\n'
+    local IFS_SAVE="$IFS"
+    IFS=',' read -r -a kind_list <<<"$kinds"
+    IFS="$IFS_SAVE"
+    for kind in "${kind_list[@]}"; do
+        local data="$WORK/$kind.resp"
+        $LIB collresp "$kind" "$n" >"$data"
+        local um=() rss=() enc=()
+        for server in reddish redis; do
+            start_server "$server"
+            local port="$PORT" pid="$PID"
+            local rss0 um0 out keys rss1 um1 key
+            sleep 0.2
+            rss0="$(rss_bytes "$pid")"
+            um0="$(used_memory "$port")"
+            out="$(timeout 600 redis-cli -p "$port" --pipe <"$data" 2>&1 | tail -1 || true)"
+            keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
+            [ "$keys" = "$n" ] || echo "bench.sh: $server holds $keys keys of $n ($out)" >&2
+            rss1="$(rss_bytes "$pid")"
+            um1="$(used_memory "$port")"
+            key="$(redis-cli -p "$port" RANDOMKEY | tr -d '\r')"
+            enc+=("$(redis-cli -p "$port" OBJECT ENCODING "$key" | tr -d '\r')")
+            rss+=("$(awk -v a="$rss0" -v b="$rss1" -v k="$keys" 'BEGIN {printf "%.1f", (b - a) / k}')")
+            if [ "$um1" != n/a ] && [ "$um0" != n/a ]; then
+                um+=("$(awk -v a="$um0" -v b="$um1" -v k="$keys" 'BEGIN {printf "%.1f", (b - a) / k}')")
+            else
+                um+=("n/a")
+            fi
+            stop_server "$pid"
+        done
+        local e="${enc[0]}"
+        [ "${enc[0]}" = "${enc[1]}" ] || e="${enc[0]} (redis: ${enc[1]})"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$e" "${um[0]}" "${um[1]}" \
+            "$(awk -v a="${um[0]}" -v b="${um[1]}" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-"}')" \
+            "${rss[0]}" "${rss[1]}" \
+            "$(awk -v a="${rss[0]}" -v b="${rss[1]}" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-"}')"
+    done
+    echo
+    echo "($n keys per kind, 10 elements each, loaded with redis-cli --pipe into fresh servers; bytes per key include the keyspace entry; RSS from /proc/PID/status)"
+}
+
+# Sorted-set latency: one set of N members per server, then OPS single
+# requests of each kind, one round trip each, client pinned to CLIENT_CPU.
+# A small set (1000 members) is measured first as the flat baseline: with
+# O(log N) operations the 1M-member figures stay close to it.
+zlatency() {
+    local n="${1:-1000000}" ops="${2:-20000}"
+    printf '| server | members | ZADD p50 us | ZADD p99 us | ZRANK p50 us | ZRANK p99 us | ZRANGE (10) p50 us | ZRANGE p99 us |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+    for server in reddish redis; do
+        start_server "$server"
+        local port="$PORT" pid="$PID"
+        for size in 1000 "$n"; do
+            local line
+            line="$(timeout 900 taskset -c "$CLIENT_CPU" $LIB zlatency "$port" "$size" "$ops")" || line=""
+            if [ -z "$line" ]; then
+                printf '| %s | %s | failed | | | | | |\n' "$server" "$size"
+                continue
+            fi
+            local a b c d e f g h i j
+            IFS=$'\t' read -r a b c d e f g h i j <<<"$line"
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$server" "$j" "$b" "$c" "$e" "$f" "$h" "$i"
+        done
+        stop_server "$pid"
+    done
+    echo
+    echo "($ops requests of each kind, one at a time over one connection (python client), random members and ranks from a fixed seed; ZADD adds or updates a random member:0..$((2 * n)); ZRANGE asks 10 elements from a random rank)"
+}
+
 conns() {
     local n="${1:-10000}"
     printf '| server | idle connections held | PING on a new connection | RSS before | RSS after | RSS bytes/connection |\n'
@@ -306,4 +387,6 @@ case "$MODE" in
     throughput) throughput ;;
     memory) memory "${2:-}" "${3:-}" ;;
     conns) conns "${2:-}" ;;
+    collections) collections "${2:-}" "${3:-}" ;;
+    zlatency) zlatency "${2:-}" "${3:-}" ;;
 esac

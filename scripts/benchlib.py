@@ -5,6 +5,10 @@
     benchlib.py resp N SIZE                  write N SETs (key:%012d, SIZE-byte values) as RESP to stdout
     benchlib.py table RESULTS                print the throughput table from bench.sh's TSV
     benchlib.py conns PORT PID N             open N idle connections, report RSS growth
+    benchlib.py zlatency PORT N OPS          fill one sorted set with N members, then time OPS single
+                                             ZADD / ZRANK / ZRANGE requests each; prints p50/p99 (us)
+    benchlib.py collresp KIND N              write N small collections of KIND (hash, zset, intset,
+                                             list, set) as RESP to stdout, one command per key
 
 Everything talks to 127.0.0.1 only and every wait has a timeout.
 """
@@ -39,6 +43,110 @@ def resp(n, size):
             chunk = []
     out.write(b"".join(chunk))
     out.flush()
+
+
+def collresp(kind, n):
+    """One write command per key, each filling a 10-element collection of
+    small items: the shapes issue 4 sets memory figures for. Deterministic,
+    so both servers hold the same bytes."""
+    def cmd(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    out = sys.stdout.buffer
+    chunk = []
+    for i in range(n):
+        if kind == "hash":
+            args = [b"HSET", b"hash:%08d" % i]
+            for j in range(10):
+                args += [b"field:%d" % j, b"value:%d" % (i + j)]
+        elif kind == "zset":
+            args = [b"ZADD", b"zset:%08d" % i]
+            for j in range(10):
+                args += [b"%d" % (i % 1000 + j), b"member:%d" % j]
+        elif kind == "intset":
+            args = [b"SADD", b"intset:%08d" % i] + [b"%d" % (i + j) for j in range(10)]
+        elif kind == "set":
+            args = [b"SADD", b"set:%08d" % i] + [b"member:%d" % j for j in range(10)]
+        elif kind == "list":
+            args = [b"RPUSH", b"list:%08d" % i] + [b"item:%d" % j for j in range(10)]
+        else:
+            sys.exit(f"unknown kind {kind}")
+        chunk.append(cmd(*args))
+        if len(chunk) == 10000:
+            out.write(b"".join(chunk))
+            chunk = []
+    out.write(b"".join(chunk))
+    out.flush()
+
+
+def zlatency(port, n, ops):
+    """Per-request latency on one big sorted set. The set is filled with
+    pipelined ZADDs of 1000 members each; then every operation is one
+    request on a fresh round trip (no pipelining), timed with
+    perf_counter_ns, random members and ranks from a fixed seed so that
+    both servers see the same sequence."""
+    import random
+    port, n, ops = int(port), int(n), int(ops)
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    f = s.makefile("rb")
+
+    def cmd(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def read_reply():
+        line = f.readline()
+        t = line[:1]
+        if t in (b"+", b"-", b":"):
+            return line
+        if t == b"$":
+            ln = int(line[1:])
+            if ln >= 0:
+                f.read(ln + 2)
+            return line
+        if t == b"*":
+            for _ in range(int(line[1:])):
+                read_reply()
+            return line
+        raise RuntimeError(f"bad reply {line!r}")
+
+    rng = random.Random(7)
+    s.sendall(cmd("DEL", "zlat"))
+    read_reply()
+    batch = 1000
+    for base in range(0, n, batch):
+        args = ["ZADD", "zlat"]
+        for i in range(base, min(n, base + batch)):
+            args += [rng.randrange(1 << 30), b"member:%d" % i]
+        s.sendall(cmd(*args))
+        read_reply()
+    s.sendall(cmd("ZCARD", "zlat"))
+    card = int(read_reply()[1:])
+    results = {}
+    for op in ("ZADD", "ZRANK", "ZRANGE"):
+        lat = []
+        for k in range(ops):
+            if op == "ZADD":
+                req = cmd("ZADD", "zlat", rng.randrange(1 << 30), b"member:%d" % rng.randrange(2 * n))
+            elif op == "ZRANK":
+                req = cmd("ZRANK", "zlat", b"member:%d" % rng.randrange(n))
+            else:
+                r = rng.randrange(card)
+                req = cmd("ZRANGE", "zlat", r, r + 9)
+            t0 = time.perf_counter_ns()
+            s.sendall(req)
+            read_reply()
+            lat.append(time.perf_counter_ns() - t0)
+        lat.sort()
+        results[op] = (lat[len(lat) // 2] / 1000, lat[int(len(lat) * 0.99)] / 1000)
+    print("\t".join(f"{op}\t{p50:.1f}\t{p99:.1f}" for op, (p50, p99) in results.items()) + f"\t{card}")
 
 
 def fmt_num(x):
@@ -203,6 +311,10 @@ def main():
         resp(int(sys.argv[2]), int(sys.argv[3]))
     elif cmd == "table":
         table(sys.argv[2])
+    elif cmd == "zlatency":
+        zlatency(*sys.argv[2:5])
+    elif cmd == "collresp":
+        collresp(sys.argv[2], int(sys.argv[3]))
     elif cmd == "conns":
         conns(*sys.argv[2:5])
     else:

@@ -396,7 +396,7 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("disable-thp", IMMUTABLE, true),
     boolean("cluster-allow-replica-migration", MODIFIABLE, true),
     boolean("replica-announced", MODIFIABLE, true),
-    boolean("latency-tracking", MODIFIABLE, true),
+    boolean("latency-tracking", MODIFIABLE, true).field(|c, v| c.latency_tracking = v.flag()),
     boolean("aof-disable-auto-gc", MODIFIABLE, false),
     boolean("replica-ignore-disk-write-errors", MODIFIABLE, false),
     // strings
@@ -787,7 +787,8 @@ pub static TABLE: &[ConfigDef] = &[
         "latency-tracking-info-percentiles",
         MODIFIABLE | MULTI_ARG,
         Special::LatencyPercentiles,
-    ),
+    )
+    .field(|c, v| c.latency_percentiles = v.list().to_vec()),
 ];
 
 /// Directives of old versions that Redis 7.0 still accepts and ignores,
@@ -891,6 +892,9 @@ pub struct Config {
     pub active_expire_effort: u32,
     pub dynamic_hz: bool,
     pub always_show_logo: bool,
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles` as CONFIG GET prints them.
+    pub latency_percentiles: Vec<String>,
     /// `list-max-listpack-size`: quicklist node fill (negative = byte budget).
     pub list_max_listpack_size: i32,
     /// `list-compress-depth`: uncompressed nodes at each end (0 = none).
@@ -950,6 +954,8 @@ impl Default for Config {
             active_expire_effort: 1,
             dynamic_hz: true,
             always_show_logo: false,
+            latency_tracking: true,
+            latency_percentiles: vec!["50".into(), "99".into(), "99.9".into()],
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             notify_keyspace_events: 0,

@@ -340,3 +340,52 @@ fn shutdown_save_force_exits_zero() {
     }
     assert_eq!(s.terminate(), Some(0));
 }
+
+/// INFO latencystats: one line per command called, the configured
+/// percentiles in µs with three decimals as Redis's HDR histogram prints
+/// them (a bucket's highest value: never a round number above 256 ns);
+/// nothing while latency-tracking is off; CONFIG RESETSTAT clears them.
+#[test]
+fn latencystats_per_command() {
+    let srv = common::Server::reddish(&[]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg("b").query(&mut c).unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("latencystats")
+        .query(&mut c)
+        .unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("latency_percentiles_usec_set:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    let parts: Vec<&str> = line.split(':').nth(1).unwrap().split(',').collect();
+    assert_eq!(parts.len(), 3, "{line}");
+    for (p, want) in parts.iter().zip(["p50=", "p99=", "p99.9="]) {
+        assert!(p.starts_with(want), "{line}");
+        let v = &p[want.len()..];
+        assert_eq!(v.split('.').nth(1).map(str::len), Some(3), "{line}");
+    }
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("latency-tracking")
+        .arg("no")
+        .query(&mut c)
+        .unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("latencystats")
+        .query(&mut c)
+        .unwrap();
+    assert!(!info.contains("latency_percentiles"), "{info}");
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("latency-tracking")
+        .arg("yes")
+        .query(&mut c)
+        .unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("latencystats")
+        .query(&mut c)
+        .unwrap();
+    assert!(!info.contains("usec_set:"), "{info}");
+}

@@ -624,15 +624,17 @@ fn object(ctx: &mut Ctx) -> CmdResult {
     let serialized = match v {
         Value::Str(s) => serialized_len(s),
         Value::List(l) => list_serialized_len(l),
-        Value::Hash(h) => match &**h {
+        Value::Hash(h) => match h {
             crate::types::hash_value::HashVal::Listpack(lp) => lp.bytes(),
             _ => 0,
         },
         // Approximate: the RDB form (intset blob, or one string per member).
-        Value::Set(v) => match &**v {
+        Value::Set(v) => match v {
             crate::types::set_value::SetVal::Int(i) => i.bytes() + 2,
             crate::types::set_value::SetVal::Hash(h) => {
-                1 + h.iter().map(|m| m.len() + 1).sum::<usize>()
+                let mut n = 1;
+                h.for_each(|e| n += e.key().len() + 1);
+                n
             }
         },
         // Not the RDB size: an estimate until RDB lands for sorted sets.

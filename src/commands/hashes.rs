@@ -99,7 +99,7 @@ fn write_hash<'a>(
         Some(Value::Hash(_)) => {}
         Some(_) => return Err(err::WRONGTYPE),
         None if create => {
-            db.insert(key, Value::Hash(Box::default()), false);
+            db.insert(key, Value::Hash(Default::default()), false);
             ntf::flush_logged(ctx.srv, ctx.client);
         }
         None => return Ok(None),
@@ -375,13 +375,16 @@ fn hgetall(ctx: &mut Ctx) -> CmdResult {
 fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     if args.len() == 2 {
-        let pairs = read_hash(ctx, args.get(1))?.map(|h| h.pairs());
-        match pairs {
-            Some(p) if !p.is_empty() => {
-                let i = rng_below(p.len() as u64) as usize;
-                ctx.client.reply.bulk(&p[i].0);
-            }
-            _ => ctx.client.reply.null(),
+        // A random pick steps the table's rehash, hence the `&mut` lookup
+        // (after the counted read).
+        let mut pick = None;
+        if read_hash(ctx, args.get(1))?.is_some() {
+            let r = rng_below(u64::MAX);
+            pick = write_hash(ctx, args.get(1), false)?.and_then(|h| h.random(r));
+        }
+        match pick {
+            Some((f, _)) => ctx.client.reply.bulk(&f),
+            None => ctx.client.reply.null(),
         }
         return Ok(());
     }
@@ -481,27 +484,14 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         r.empty_array();
         return Ok(());
     };
-    // A listpack answers everything at once; a table walks its storage
-    // order from the cursor position, `count` entries a call.
-    let (start, end) = match hv {
-        HashVal::Listpack(_) => (0, hv.len()),
-        HashVal::Table(_) => {
-            let s = (cursor as usize).min(hv.len());
-            (s, (s + count as usize).min(hv.len()))
-        }
-    };
+    // A listpack answers everything at once; a table walks dictScan's
+    // bucket order from the cursor, about `count` fields a call.
     let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut pos = 0usize;
-    hv.for_each(|k, v| {
-        if pos >= start
-            && pos < end
-            && pattern.is_none_or(|p| crate::util::glob::matches(p, k, false))
-        {
+    let next = hv.scan(cursor, count as usize, |k, v| {
+        if pattern.is_none_or(|p| crate::util::glob::matches(p, k, false)) {
             out.push((k.to_vec(), v.to_vec()));
         }
-        pos += 1;
     });
-    let next = if end >= hv.len() { 0 } else { end as u64 };
     let r = &mut ctx.client.reply;
     r.array(2);
     r.bulk_i64(next as i64);

@@ -100,7 +100,7 @@ pub fn info_string(srv: &mut Server, wanted: &[bool]) -> String {
             // Redis fills this from per-command latency histograms
             // (latency-tracking). We keep none yet, so the section is
             // printed as Redis prints it with tracking disabled: empty.
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats_section(srv, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             _ => keyspace_section(srv, &mut out),
         }
@@ -659,6 +659,28 @@ fn commandstats_section(srv: &Server, out: &mut String) {
             st.rejected_calls,
             st.failed_calls
         );
+    }
+}
+
+/// `latency_percentiles_usec_<cmd>:p50=…,p99=…` for every command with a
+/// histogram (server/latency.rs), values in µs with three decimals.
+fn latencystats_section(srv: &Server, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    if !srv.config.latency_tracking {
+        return;
+    }
+    let pcts = &srv.config.latency_percentiles;
+    for (i, st) in srv.table.stats() {
+        let Some(h) = st.latency.as_deref() else {
+            continue;
+        };
+        let _ = write!(out, "latency_percentiles_usec_{}:", srv.table.fullname(i));
+        for (j, p) in pcts.iter().enumerate() {
+            let v = h.value_at_percentile(p.parse().unwrap_or(0.0)) as f64 / 1000.0;
+            let sep = if j == 0 { "" } else { "," };
+            let _ = write!(out, "{sep}p{p}={v:.3}");
+        }
+        out.push_str("\r\n");
     }
 }
 

@@ -342,9 +342,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // A command that parked its client is counted when it ends
     // (server::blocking), as Redis's updateStatsOnUnblock.
     if client.blocked.is_none() {
+        let tracking = srv.config.latency_tracking;
         let st = srv.table.stat_mut(stat_idx);
         st.calls += 1;
-        st.usec += usec;
+        st.add_time(usec, tracking);
     }
     multi::drain_expired(srv, Some(client));
     if srv.stats.keyspace_misses != misses {

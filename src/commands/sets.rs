@@ -141,6 +141,30 @@ fn read_set<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a SetVal>, CmdE
     }
 }
 
+/// As `read_set`, for the reads that need `&mut` (a random pick steps the
+/// table's incremental rehash), borrowing only the server.
+fn read_set_mut<'a>(
+    srv: &'a mut crate::server::Server,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut SetVal>, CmdError> {
+    let now = srv.now_ms;
+    match srv.dbs[db].lookup_mut(key, now) {
+        None => {
+            srv.stats.keyspace_misses += 1;
+            Ok(None)
+        }
+        Some(Value::Set(s)) => {
+            srv.stats.keyspace_hits += 1;
+            Ok(Some(s))
+        }
+        Some(_) => {
+            srv.stats.keyspace_hits += 1;
+            Err(err::WRONGTYPE)
+        }
+    }
+}
+
 fn sadd(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
     let max = ctx.srv.config.set_max_intset_entries;
@@ -159,7 +183,7 @@ fn sadd(ctx: &mut Ctx) -> CmdResult {
             for m in ctx.args.from(2).iter() {
                 added += s.add(m, max) as i64;
             }
-            db.insert(key, Value::Set(Box::new(s)), false);
+            db.insert(key, Value::Set(s), false);
         }
     }
     if added > 0 {
@@ -310,7 +334,7 @@ fn smove(ctx: &mut Ctx) -> CmdResult {
         _ => {
             let mut d = SetVal::for_member(m);
             d.add(m, max);
-            db.insert(dst, Value::Set(Box::new(d)), false);
+            db.insert(dst, Value::Set(d), false);
             true
         }
     };
@@ -381,7 +405,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: SetVal, event: &[u8]) {
             ctx.changed(ntf::GENERIC, b"del", dst);
         }
     } else {
-        db.insert(dst, Value::Set(Box::new(result)), false);
+        db.insert(dst, Value::Set(result), false);
         if ctx.srv.config.notify_keyspace_events != 0 {
             super::multi::drain_expired(ctx.srv, Some(ctx.client));
         }
@@ -546,8 +570,7 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
     let cur = ctx.client.db;
     match count {
         None => {
-            let i = rand_below(set.len());
-            if let Some(m) = set.nth(i) {
+            if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
                 set.remove(&m);
                 reply.bulk(&m);
             }
@@ -559,6 +582,17 @@ fn spop(ctx: &mut Ctx) -> CmdResult {
             ctx.notify(ntf::GENERIC, b"del", key, cur);
             ctx.modified(cur, key);
             return Ok(());
+        }
+        // Few of many (Redis's SPOP_MOVE_STRATEGY_MUL case): pop random
+        // members one by one, O(count).
+        Some(c) if c * 5 < set.len() => {
+            reply.set(c);
+            for _ in 0..c {
+                if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
+                    set.remove(&m);
+                    reply.bulk(&m);
+                }
+            }
         }
         Some(c) => {
             // One pass to list the members, then a partial Fisher-Yates
@@ -603,7 +637,8 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
         }
         _ => return Err(err::SYNTAX),
     };
-    let set = read_set(ctx, key)?.cloned();
+    let db = ctx.client.db;
+    let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;
     let Some(set) = set else {
         match count {
@@ -614,22 +649,41 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     };
     match count {
         None => {
-            if let Some(m) = set.nth(rand_below(set.len())) {
+            if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
                 reply.bulk(&m);
             }
         }
         Some(0) => reply.empty_array(),
         Some(c) if c < 0 => {
+            // Repeats allowed: independent O(1) picks.
             let n = c.unsigned_abs() as usize;
-            let all = set.members();
             reply.array(n);
             for _ in 0..n {
-                reply.bulk(&all[rand_below(all.len())]);
+                match set.random(rand_below(usize::MAX) as u64) {
+                    Some(m) => reply.bulk(&m),
+                    None => reply.null(),
+                }
             }
         }
         Some(c) if c as usize >= set.len() => {
             reply.array(set.len());
             set.for_each(|m| reply_member(reply, m));
+        }
+        // Few of many (Redis's SRANDMEMBER_SUB_STRATEGY_MUL case): random
+        // picks until `c` distinct ones, O(c).
+        Some(c) if (c as usize) * 3 < set.len() => {
+            let c = c as usize;
+            let mut picked: std::collections::HashSet<Vec<u8>> =
+                std::collections::HashSet::with_capacity(c);
+            while picked.len() < c {
+                if let Some(m) = set.random(rand_below(usize::MAX) as u64) {
+                    picked.insert(m);
+                }
+            }
+            reply.array(c);
+            for m in &picked {
+                reply.bulk(m);
+            }
         }
         Some(c) => {
             let mut all = set.members();
@@ -671,8 +725,8 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
     if !valid_cursor(cursor) {
         return Err(CmdError::new("ERR invalid cursor"));
     }
-    let set = read_set(ctx, key)?.cloned();
     let mut pattern: Option<&[u8]> = None;
+    let mut count = 10usize;
     let mut j = 3;
     while j < ctx.args.len() {
         let a = ctx.args.get(j);
@@ -682,6 +736,7 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
             if c < 1 {
                 return Err(err::SYNTAX);
             }
+            count = c as usize;
             j += 2;
         } else if a.eq_ignore_ascii_case(b"match") && more {
             let p = ctx.args.get(j + 1);
@@ -691,20 +746,30 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
             return Err(err::SYNTAX);
         }
     }
+    // Redis's cursor is an unsigned long: "-1" wraps to 2^64 - 1.
+    let cur = std::str::from_utf8(cursor).unwrap_or("0");
+    let cursor = match cur.strip_prefix('-') {
+        Some(d) => d.parse::<u64>().unwrap_or(0).wrapping_neg(),
+        None => cur.trim_start_matches('+').parse::<u64>().unwrap_or(0),
+    };
+    let db = ctx.client.db;
+    let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;
-    reply.array(2);
-    reply.bulk(b"0");
     let Some(set) = set else {
+        reply.array(2);
+        reply.bulk(b"0");
         reply.empty_array();
         return Ok(());
     };
-    let mut out = Vec::with_capacity(set.len());
-    set.for_each(|m| {
+    let mut out = Vec::new();
+    let next = set.scan(cursor, count, |m| {
         let b = m.to_vec();
         if pattern.is_none_or(|p| glob::matches(p, &b, false)) {
             out.push(b);
         }
     });
+    reply.array(2);
+    reply.bulk_i64(next as i64);
     reply.array(out.len());
     for m in &out {
         reply.bulk(m);

@@ -232,7 +232,7 @@ fn zadd(ctx: &mut Ctx) -> CmdResult {
                 return Ok(());
             }
             let v = ZSetVal::with_capacity(n, maxlen, lim);
-            ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ctx.srv.dbs[db].insert(key, Value::ZSet(v), false);
             ntf::flush_logged(ctx.srv, ctx.client);
         }
     }
@@ -328,7 +328,7 @@ fn zincrby(ctx: &mut Ctx) -> CmdResult {
         None => {
             let mut v = ZSetVal::with_capacity(1, m.len(), lim);
             v.insert(m, inc, lim);
-            ctx.srv.dbs[db].insert(key, Value::ZSet(Box::new(v)), false);
+            ctx.srv.dbs[db].insert(key, Value::ZSet(v), false);
             ntf::flush_logged(ctx.srv, ctx.client);
             ctx.client.reply.double(inc);
             ctx.changed(ntf::ZSET, b"zincr", key);
@@ -828,9 +828,9 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
         let key = args.get(first + k);
         match ctx.srv.dbs[db].lookup(key, now) {
             None => ctx.srv.stats.keyspace_misses += 1,
-            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
-            // Plain sets are valid inputs in Redis (score 1); they join
-            // here once the set type lands.
+            // Plain sets are valid inputs, every member with score 1
+            // (Redis's zuiInitIterator).
+            Some(Value::ZSet(_)) | Some(Value::Set(_)) => ctx.srv.stats.keyspace_hits += 1,
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -874,8 +874,10 @@ fn setop_generic(ctx: &mut Ctx, op: SetOp, store: bool) -> CmdResult {
     for k in 0..setnum {
         let key = args.get(first + k);
         let mut v = Vec::new();
-        if let Some(Value::ZSet(z)) = ctx.srv.dbs[db].lookup(key, now) {
-            z.for_each(|m, s| v.push((m.to_vec(), s)));
+        match ctx.srv.dbs[db].lookup(key, now) {
+            Some(Value::ZSet(z)) => z.for_each(|m, s| v.push((m.to_vec(), s))),
+            Some(Value::Set(s)) => s.for_each(|m| v.push((m.to_vec(), 1.0))),
+            _ => {}
         }
         sets.push(v);
     }
@@ -1003,7 +1005,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) {
     for (m, s) in result {
         z.insert(m, *s, lim);
     }
-    ctx.srv.dbs[db].insert(dst, Value::ZSet(Box::new(z)), false);
+    ctx.srv.dbs[db].insert(dst, Value::ZSet(z), false);
     if ctx.srv.config.notify_keyspace_events != 0 {
         super::multi::drain_expired(ctx.srv, Some(ctx.client));
     }
@@ -1153,6 +1155,41 @@ fn zmpop(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// A ZINTERCARD input: a sorted set, or a plain set (members only).
+enum CardInput {
+    Z(ZSetVal),
+    S(crate::types::set_value::SetVal),
+}
+
+impl CardInput {
+    fn len(&self) -> usize {
+        match self {
+            CardInput::Z(z) => z.len(),
+            CardInput::S(s) => s.len(),
+        }
+    }
+
+    fn contains(&self, m: &[u8]) -> bool {
+        match self {
+            CardInput::Z(z) => z.score(m).is_some(),
+            CardInput::S(s) => s.contains(m),
+        }
+    }
+
+    fn for_each_member(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            CardInput::Z(z) => z.for_each(|m, _| f(m)),
+            CardInput::S(s) => s.for_each(|m| match m {
+                crate::types::set_value::Member::Int(n) => {
+                    let mut buf = [0u8; 24];
+                    f(crate::util::numbers::fmt_i64(n, &mut buf))
+                }
+                crate::types::set_value::Member::Bytes(b) => f(b),
+            }),
+        }
+    }
+}
+
 fn zintercard(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let n = parse_i64(args.get(1)).ok_or(err::NOT_INT)?;
@@ -1182,7 +1219,7 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.srv.now_ms;
     let db = ctx.client.db;
-    let mut sets: Vec<&ZSetVal> = Vec::with_capacity(n);
+    let mut sets: Vec<&CardInput> = Vec::with_capacity(n);
     let mut empty = false;
     for k in 0..n {
         match ctx.srv.dbs[db].peek(args.get(2 + k), now) {
@@ -1190,7 +1227,7 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
                 empty = true;
                 ctx.srv.stats.keyspace_misses += 1;
             }
-            Some(Value::ZSet(_)) => ctx.srv.stats.keyspace_hits += 1,
+            Some(Value::ZSet(_)) | Some(Value::Set(_)) => ctx.srv.stats.keyspace_hits += 1,
             Some(_) => return Err(err::WRONGTYPE),
         }
     }
@@ -1199,10 +1236,12 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let dbr = &mut ctx.srv.dbs[db];
-    let mut copies: Vec<ZSetVal> = Vec::with_capacity(n);
+    let mut copies: Vec<CardInput> = Vec::with_capacity(n);
     for k in 0..n {
-        if let Some(Value::ZSet(z)) = dbr.lookup(args.get(2 + k), now) {
-            copies.push((**z).clone());
+        match dbr.lookup(args.get(2 + k), now) {
+            Some(Value::ZSet(z)) => copies.push(CardInput::Z(z.clone())),
+            Some(Value::Set(s)) => copies.push(CardInput::S(s.clone())),
+            _ => {}
         }
     }
     for c in &copies {
@@ -1211,11 +1250,11 @@ fn zintercard(ctx: &mut Ctx) -> CmdResult {
     sets.sort_by_key(|z| z.len());
     let mut card = 0usize;
     let mut done = false;
-    sets[0].for_each(|m, _| {
+    sets[0].for_each_member(|m| {
         if done {
             return;
         }
-        if sets[1..].iter().all(|o| o.score(m).is_some()) {
+        if sets[1..].iter().all(|o| o.contains(m)) {
             card += 1;
             if limit > 0 && card >= limit {
                 done = true;
@@ -1312,10 +1351,11 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let cur = args.get(2);
-    if crate::util::numbers::parse_u64(cur).is_none() {
+    let Some(cursor) = crate::util::numbers::parse_u64(cur) else {
         return Err(CmdError::new("ERR invalid cursor"));
-    }
+    };
     let mut pattern: Option<&[u8]> = None;
+    let mut count = 10usize;
     let mut j = 3;
     while j < args.len() {
         let a = args.get(j);
@@ -1327,6 +1367,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
             if c < 1 {
                 return Err(err::SYNTAX);
             }
+            count = c as usize;
         } else if a.eq_ignore_ascii_case(b"match") {
             pattern = Some(args.get(j + 1));
         } else {
@@ -1337,8 +1378,9 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     let key = args.get(1);
     let z = read(ctx, key)?;
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    let mut next = 0;
     if let Some(z) = z {
-        z.for_each(|m, s| {
+        next = z.scan(cursor, count, |m, s| {
             if pattern.is_none_or(|p| crate::util::glob::matches(p, m, false)) {
                 out.push((m.to_vec(), s));
             }
@@ -1346,7 +1388,7 @@ fn zscan(ctx: &mut Ctx) -> CmdResult {
     }
     let r = &mut ctx.client.reply;
     r.array(2);
-    r.bulk(b"0");
+    r.bulk_i64(next as i64);
     r.array(out.len() * 2);
     let mut buf = [0u8; 40];
     for (m, s) in &out {

@@ -260,13 +260,18 @@ impl StrVal {
 
 /// A value of any type. Collection types join as their issues land, each
 /// as a `Box` (or another one-pointer handle) so that `Value` stays 40 bytes.
+/// Hashes, sets and sorted sets are held in place instead: their values
+/// are enums whose small encoding is one buffer handle (at most 32 bytes)
+/// and whose large encoding is itself boxed, so they fit the 40 bytes and
+/// a small collection costs its keyspace entry plus one buffer, no extra
+/// allocation (the many small hashes of a cache are the common case).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrVal),
     List(Box<crate::types::list_value::ListVal>),
-    Hash(Box<crate::types::hash_value::HashVal>),
-    Set(Box<crate::types::set_value::SetVal>),
-    ZSet(Box<crate::types::zset_value::ZSetVal>),
+    Hash(crate::types::hash_value::HashVal),
+    Set(crate::types::set_value::SetVal),
+    ZSet(crate::types::zset_value::ZSetVal),
     Stream(Box<crate::types::stream::StreamVal>),
 }
 

@@ -398,7 +398,9 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             let failed = srv.stats.total_error_replies != errors_before;
             count_call(srv, &b, failed);
             if let Some(i) = b.stat_idx {
-                srv.table.stat_mut(i).usec += start.elapsed().as_micros() as u64;
+                let tracking = srv.config.latency_tracking;
+                let usec = start.elapsed().as_micros() as u64;
+                srv.table.stat_mut(i).add_time(usec, tracking);
             }
             resume(srv, &mut c);
         } else {

@@ -1,12 +1,28 @@
 //! Counters behind INFO stats (Redis's `server.stat_*` fields).
 
 /// Per-command counters for INFO commandstats.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 pub struct CommandStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// INFO latencystats, from the first call on (`latency-tracking`).
+    pub latency: Option<Box<super::latency::Histogram>>,
+}
+
+impl CommandStat {
+    /// Adds one call's duration to `usec` and, when tracking, to the
+    /// latency histogram.
+    #[inline]
+    pub fn add_time(&mut self, usec: u64, tracking: bool) {
+        self.usec += usec;
+        if tracking {
+            self.latency
+                .get_or_insert_with(Default::default)
+                .record_usec(usec);
+        }
+    }
 }
 
 #[derive(Default)]

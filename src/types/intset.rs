@@ -24,17 +24,25 @@
 //! downgrades, as in Redis.
 //!
 //! ## How ours departs
-//! The buffer is Redis's blob byte for byte (header included) so RDB can
-//! write and read it unchanged; it lives in a `Vec<u8>` grown by jemalloc
-//! size classes ([`alloc_class`](super::alloc_class)), so a member added
-//! within the class costs no copy and `allocated()` is what Redis counts.
+//! The heap buffer holds only the members, in Redis's byte order and
+//! width; the 8-byte header (width and count) is not stored but derived:
+//! the width lives in the struct, the count is the buffer length divided
+//! by the width. The struct sits inside the keyspace entry anyway, so the
+//! header would only cost heap: ten 32-bit members are a 40-byte request,
+//! one 48-byte glibc chunk, where the 48-byte blob would take 64. The
+//! buffer grows by [`alloc_class`](super::alloc_class) steps, so most
+//! inserts cost no copy. [`IntSet::to_bytes`] builds Redis's blob (header
+//! included) for RDB, and [`IntSet::from_bytes`] adopts one.
 
 const HDR: usize = 8;
 
 /// Sorted set of integers in Redis's intset layout.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IntSet {
+    /// The members, `enc` bytes each, little-endian, ascending.
     buf: Vec<u8>,
+    /// Width of each member: 2, 4 or 8.
+    enc: u8,
 }
 
 impl std::fmt::Debug for IntSet {
@@ -63,10 +71,10 @@ fn width_of(v: i64) -> usize {
 impl IntSet {
     /// An empty intset: 8 bytes, 16-bit encoding (as `intsetNew`).
     pub fn new() -> Self {
-        let mut buf = Vec::with_capacity(HDR);
-        buf.extend_from_slice(&2u32.to_le_bytes());
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        IntSet { buf }
+        IntSet {
+            buf: Vec::new(),
+            enc: 2,
+        }
     }
 
     /// Adopts a serialized intset after `intsetValidateIntegrity`'s deep
@@ -81,7 +89,12 @@ impl IntSet {
         if !matches!(enc, 2 | 4 | 8) || len.checked_mul(enc)?.checked_add(HDR)? != buf.len() {
             return None;
         }
-        let s = IntSet { buf };
+        let mut body = buf[HDR..].to_vec();
+        body.shrink_to(super::alloc_class(body.len()));
+        let s = IntSet {
+            buf: body,
+            enc: enc as u8,
+        };
         let mut prev = None;
         for v in s.iter() {
             if prev.is_some_and(|p| p >= v) {
@@ -92,29 +105,34 @@ impl IntSet {
         Some(s)
     }
 
-    /// The serialized form (`intsetBlobLen` bytes).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+    /// The serialized form, Redis's blob (`intsetBlobLen` bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes());
+        out.extend_from_slice(&(self.enc as u32).to_le_bytes());
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.buf);
+        out
     }
 
-    /// Size in bytes: 8 + len × width (`intsetBlobLen`).
+    /// Size of Redis's blob: 8 + len × width (`intsetBlobLen`).
     pub fn bytes(&self) -> usize {
-        self.buf.len()
+        HDR + self.buf.len()
     }
 
-    /// Bytes allocated: `bytes()` rounded to jemalloc's size class, as
-    /// Redis's memory accounting sees an intset.
+    /// Heap bytes reserved for the members.
     pub fn allocated(&self) -> usize {
         self.buf.capacity()
     }
 
     /// Width of each member in bytes: 2, 4 or 8.
+    #[inline]
     pub fn encoding(&self) -> usize {
-        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+        self.enc as usize
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
-        u32::from_le_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize
+        self.buf.len() / self.enc as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -151,11 +169,10 @@ impl IntSet {
         };
         let len = self.len();
         super::reserve_class(&mut self.buf, enc);
-        self.buf.resize(HDR + (len + 1) * enc, 0);
-        let from = HDR + pos * enc;
-        self.buf.copy_within(from..HDR + len * enc, from + enc);
+        self.buf.resize((len + 1) * enc, 0);
+        let from = pos * enc;
+        self.buf.copy_within(from..len * enc, from + enc);
         self.put(pos, enc, v);
-        self.set_len(len + 1);
         true
     }
 
@@ -169,11 +186,10 @@ impl IntSet {
             return false;
         };
         let len = self.len();
-        let from = HDR + (pos + 1) * enc;
-        self.buf.copy_within(from..HDR + len * enc, from - enc);
-        self.buf.truncate(HDR + (len - 1) * enc);
+        let from = (pos + 1) * enc;
+        self.buf.copy_within(from..len * enc, from - enc);
+        self.buf.truncate((len - 1) * enc);
         super::shrink_class(&mut self.buf);
-        self.set_len(len - 1);
         true
     }
 
@@ -222,19 +238,19 @@ impl IntSet {
         let len = self.len();
         let prepend = usize::from(v < 0);
         super::reserve_class(&mut self.buf, (len + 1) * new - len * old);
-        self.buf.resize(HDR + (len + 1) * new, 0);
+        self.buf.resize((len + 1) * new, 0);
         // Back to front, so nothing is overwritten before it is read.
         for i in (0..len).rev() {
             let x = self.at(i, old);
             self.put(i + prepend, new, x);
         }
         self.put(if prepend == 1 { 0 } else { len }, new, v);
-        self.buf[0..4].copy_from_slice(&(new as u32).to_le_bytes());
-        self.set_len(len + 1);
+        self.enc = new as u8;
     }
 
+    #[inline]
     fn at(&self, pos: usize, enc: usize) -> i64 {
-        let p = HDR + pos * enc;
+        let p = pos * enc;
         let b = &self.buf[p..p + enc];
         match enc {
             2 => i16::from_le_bytes([b[0], b[1]]) as i64,
@@ -244,17 +260,13 @@ impl IntSet {
     }
 
     fn put(&mut self, pos: usize, enc: usize, v: i64) {
-        let p = HDR + pos * enc;
+        let p = pos * enc;
         let dst = &mut self.buf[p..p + enc];
         match enc {
             2 => dst.copy_from_slice(&(v as i16).to_le_bytes()),
             4 => dst.copy_from_slice(&(v as i32).to_le_bytes()),
             _ => dst.copy_from_slice(&v.to_le_bytes()),
         }
-    }
-
-    fn set_len(&mut self, len: usize) {
-        self.buf[4..8].copy_from_slice(&(len as u32).to_le_bytes());
     }
 }
 
@@ -267,13 +279,17 @@ mod tests {
     #[test]
     fn layout_and_upgrades() {
         let mut s = IntSet::new();
-        assert_eq!(s.as_bytes(), &[2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(s.to_bytes(), &[2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(s.allocated(), 0, "an empty intset allocates nothing");
         for v in [3, 1, 2] {
             assert!(s.insert(v));
         }
         assert!(!s.insert(2));
         assert_eq!(s.bytes(), 14);
-        assert_eq!(&s.as_bytes()[8..], &[1, 0, 2, 0, 3, 0]);
+        assert_eq!(
+            &s.to_bytes()[..],
+            &[2, 0, 0, 0, 3, 0, 0, 0, 1, 0, 2, 0, 3, 0]
+        );
         assert!(s.insert(70000));
         assert_eq!(s.encoding(), 4);
         assert_eq!(s.bytes(), 8 + 4 * 4);
@@ -289,24 +305,36 @@ mod tests {
         assert!(!s.contains(i64::MIN));
         assert_eq!(s.min(), Some(1));
         assert_eq!(s.max(), Some(70000));
-        let copy = IntSet::from_bytes(s.as_bytes().to_vec()).unwrap();
-        assert_eq!(copy, s);
-        let mut bad = s.as_bytes().to_vec();
+        let copy = IntSet::from_bytes(s.to_bytes()).unwrap();
+        assert_eq!(
+            copy.iter().collect::<Vec<_>>(),
+            s.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(copy.to_bytes(), s.to_bytes());
+        let mut bad = s.to_bytes();
         bad.swap(8, 16);
         assert!(IntSet::from_bytes(bad).is_none());
         assert!(IntSet::from_bytes(vec![3, 0, 0, 0, 0, 0, 0, 0]).is_none());
     }
 
     #[test]
-    fn five_hundred_small_ints_take_1008_bytes() {
+    fn small_intsets_fit_glibc_chunks() {
         let mut s = IntSet::new();
         for v in 0..500 {
             s.insert(v * 7);
         }
         // redis-server 7.0.15: `SADD s 0 7 14 ... 3493` has `MEMORY USAGE`
-        // 1072 = 16 (robj) + 1024 (this intset's class) + 8 + 24.
+        // 1072 = 16 (robj) + 1024 (this 1008-byte intset's class) + 8 + 24.
+        // Ours: 1000 bytes of members, a 1008-byte glibc chunk.
         assert_eq!(s.bytes(), 8 + 500 * 2);
-        assert_eq!(s.allocated(), 1024);
+        assert_eq!(s.allocated(), 1000);
+        // Ten 32-bit members: a 40-byte request, one 48-byte chunk
+        // (Redis: the 48-byte blob in jemalloc's 48 class plus a 16-byte robj).
+        let mut t = IntSet::new();
+        for v in 100_000..100_010 {
+            t.insert(v);
+        }
+        assert_eq!(t.allocated(), 40);
     }
 
     #[test]

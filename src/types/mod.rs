@@ -16,8 +16,11 @@
 //! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
 //! | [`stream::StreamVal`] | `t_stream.c` | streams (`stream`): listpack nodes in a B-tree |
 //!
-//! The byte layouts of listpack and intset are Redis's own, so the RDB writer
-//! can emit them unchanged and the loader can adopt them after validation.
+//! The entries of a listpack and the members of an intset are laid out
+//! byte for byte as Redis's; only their small headers are not stored (the
+//! struct, held inside the keyspace entry, knows the size and count), so
+//! `to_bytes()` rebuilds Redis's blob for the RDB writer and `from_bytes()`
+//! adopts one after validation.
 //!
 //! Everything here is single-threaded and allocation-conscious, like the
 //! rest of the server: no locks, no reference counting.
@@ -33,26 +36,34 @@ pub mod skiplist;
 pub mod stream;
 pub mod zset_value;
 
-/// The allocation size jemalloc (Redis's allocator) would hand out for a
-/// request of `n` bytes: 8, then steps of 16 up to 128, then four classes
-/// per doubling (160, 192, 224, 256, 320, ...).
+/// The capacity to reserve for a buffer of `n` bytes: what the allocator
+/// will really hand out for it, so that no byte of the block is wasted and
+/// growth within the block costs no copy.
 ///
-/// Our compact structures grow their buffers to the next class instead of
-/// to the exact size. Two reasons: Redis reallocs on every insert, which
-/// jemalloc absorbs for free within a class while the system allocator
-/// may copy every time; and Redis's `used_memory` counts these class sizes
-/// (`zmalloc_size`), so reserving them makes our figures Redis's figures.
+/// Our allocator is glibc's malloc (see `server::memory`): a chunk carries
+/// an 8-byte header and chunk sizes are multiples of 16 (32 at least), so
+/// a request of `16k - 8` bytes uses its chunk exactly. Up to
+/// [`FIT_MAX`] bytes we reserve just that, the smallest such size holding
+/// `n`: small collections are the many, and a 131-byte listpack then takes
+/// a 144-byte chunk where Redis's jemalloc rounds it up to its 160 class.
+/// Past `FIT_MAX` the steps become geometric, jemalloc's four classes per
+/// doubling (minus the header), so that a buffer growing one element at a
+/// time (a quicklist node of 8 KB) is copied O(log n) times, not once per
+/// 16 bytes.
 pub fn alloc_class(n: usize) -> usize {
-    if n <= 8 {
-        8
-    } else if n <= 128 {
-        n.div_ceil(16) * 16
+    const HEADER: usize = 8;
+    if n <= FIT_MAX {
+        ((n + HEADER).div_ceil(16) * 16).max(32) - HEADER
     } else {
-        let k = usize::BITS - 1 - (n - 1).leading_zeros();
+        let m = n + HEADER;
+        let k = usize::BITS - 1 - (m - 1).leading_zeros();
         let spacing = 1usize << (k - 2);
-        n.div_ceil(spacing) * spacing
+        m.div_ceil(spacing) * spacing - HEADER
     }
 }
+
+/// Largest buffer sized to the next 16 bytes rather than a geometric class.
+pub const FIT_MAX: usize = 1016;
 
 /// Grows `buf` so that `extra` more bytes fit, to a jemalloc class.
 pub(crate) fn reserve_class(buf: &mut Vec<u8>, extra: usize) {
@@ -116,15 +127,19 @@ mod tests {
     use super::alloc_class;
 
     #[test]
-    fn jemalloc_classes() {
-        let got: Vec<usize> = [1, 8, 9, 16, 17, 100, 128, 129, 207, 257, 4097, 8193]
+    fn glibc_fit_then_geometric_classes() {
+        let got: Vec<usize> = [0, 1, 24, 25, 40, 41, 131, 137, 1016, 1017, 4097, 8193]
             .iter()
             .map(|&n| alloc_class(n))
             .collect();
         assert_eq!(
             got,
-            [8, 8, 16, 16, 32, 112, 128, 160, 224, 320, 5120, 10240]
+            [24, 24, 24, 40, 40, 56, 136, 152, 1016, 1272, 5112, 10232]
         );
+        for n in 0..20_000 {
+            let c = alloc_class(n);
+            assert!(c >= n && (c + 8).is_multiple_of(16), "{n} -> {c}");
+        }
     }
 }
 

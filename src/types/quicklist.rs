@@ -163,7 +163,7 @@ impl Node {
         if self.sz() < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(z) = lzf::compress(lp.as_bytes(), self.sz()) {
+        if let Some(z) = lzf::compress(&lp.to_bytes(), self.sz()) {
             if z.len() + MIN_COMPRESS_IMPROVE < self.sz() {
                 self.data = Data::Lzf(z.into_boxed_slice());
             }
@@ -192,10 +192,11 @@ fn inflate(z: &[u8], sz: usize) -> Listpack {
 }
 
 /// How a node is stored, for the RDB writer and `DEBUG`-style inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeView<'a> {
-    /// A listpack's bytes.
-    Raw(&'a [u8]),
+    /// A listpack's bytes, Redis's layout (built by [`Listpack::to_bytes`]:
+    /// our listpacks do not store the header).
+    Raw(Cow<'a, [u8]>),
     /// An LZF stream and the size of the listpack it inflates to.
     Lzf(&'a [u8], usize),
 }
@@ -440,7 +441,7 @@ impl Quicklist {
     /// Each node as stored, head to tail (for RDB and inspection).
     pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
         self.nodes.iter().map(|n| match &n.data {
-            Data::Raw(lp) => NodeView::Raw(lp.as_bytes()),
+            Data::Raw(lp) => NodeView::Raw(Cow::Owned(lp.to_bytes())),
             Data::Lzf(z) => NodeView::Lzf(z, n.sz()),
         })
     }

@@ -9,22 +9,70 @@
 //! threshold, converts the set to a hash table for good (Redis never
 //! converts back; 7.2's listpack sets do not exist in 7.0).
 //!
-//! Our hash table is std's `HashSet<Box<[u8]>>` for now: one allocation per
-//! member, like Redis's sds keys. Its iteration order differs from Redis's
-//! dict, which is fine because Redis makes no promise about it either.
-
-use std::collections::HashSet;
+//! Our hash table is the keyspace's own [`Dict`] (`db::dict`, Redis's
+//! `dict.c`) with no value, for the three things a std `HashSet` cannot
+//! give: a uniformly random member in O(1) (SPOP and SRANDMEMBER; a
+//! `HashSet` can only be walked to the n-th element), SSCAN's guarantee
+//! under growth (the reverse-binary bucket cursor of `dictScan`), and
+//! memory: a member is one block of 16 bytes plus its bytes, linked from
+//! an 8-byte bucket, where a `HashSet<Box<[u8]>>` spends a 16-byte slot
+//! (with its load-factor slack) and a separate block. Iteration order is
+//! bucket order, which Redis does not promise either.
 
 use super::intset::IntSet;
+use crate::db::dict::Dict;
 use crate::util::numbers::parse_i64;
 
+/// The hash-table encoding: members as keys, no values.
+pub type Table = Dict<()>;
+
 /// A set value in one of Redis 7.0's two encodings.
-#[derive(Clone, Debug, PartialEq)]
 pub enum SetVal {
     Int(IntSet),
-    /// Boxed so an intset-encoded value stays one `Vec` wide (24 bytes):
-    /// the small sets are the many.
-    Hash(Box<HashSet<Box<[u8]>>>),
+    /// Boxed so an intset-encoded value stays one `Vec` and a width wide
+    /// (32 bytes, held in place by `Value`): the small sets are the many.
+    Hash(Box<Table>),
+}
+
+impl Clone for SetVal {
+    fn clone(&self) -> Self {
+        match self {
+            SetVal::Int(s) => SetVal::Int(s.clone()),
+            SetVal::Hash(h) => {
+                let mut t = Table::new();
+                h.for_each(|e| {
+                    t.insert(e.key(), ());
+                });
+                SetVal::Hash(Box::new(t))
+            }
+        }
+    }
+}
+
+impl PartialEq for SetVal {
+    fn eq(&self, other: &Self) -> bool {
+        if self.encoding() != other.encoding() || self.len() != other.len() {
+            return false;
+        }
+        match (self, other) {
+            (SetVal::Int(a), SetVal::Int(b)) => a == b,
+            _ => {
+                let mut same = true;
+                self.for_each(|m| same &= other.contains(&m.to_vec()));
+                same
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for SetVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut l = f.debug_set();
+        self.for_each(|m| {
+            l.entry(&String::from_utf8_lossy(&m.to_vec()).into_owned());
+        });
+        l.finish()
+    }
 }
 
 /// One member, borrowed from the set or materialised from the intset.
@@ -75,16 +123,18 @@ impl SetVal {
     pub fn contains(&self, m: &[u8]) -> bool {
         match self {
             SetVal::Int(s) => parse_i64(m).is_some_and(|n| s.contains(n)),
-            SetVal::Hash(h) => h.contains(m),
+            SetVal::Hash(h) => h.contains_key(m),
         }
     }
 
     fn convert_to_hash(&mut self) {
         if let SetVal::Int(s) = self {
-            let h: HashSet<Box<[u8]>> = s
-                .iter()
-                .map(|n| n.to_string().into_bytes().into_boxed_slice())
-                .collect();
+            let mut h = Table::new();
+            let mut buf = [0u8; 24];
+            for n in s.iter() {
+                let k = crate::util::numbers::fmt_i64(n, &mut buf);
+                h.insert_new_hashed(k, crate::db::dict::hash_key(k), (), 0, None);
+            }
             *self = SetVal::Hash(Box::new(h));
         }
     }
@@ -105,10 +155,11 @@ impl SetVal {
         }
         match self {
             SetVal::Hash(h) => {
-                if h.contains(m) {
+                let hash = crate::db::dict::hash_key(m);
+                if h.get_entry_hashed(m, hash).is_some() {
                     false
                 } else {
-                    h.insert(m.into());
+                    h.insert_new_hashed(m, hash, (), 0, None);
                     true
                 }
             }
@@ -120,7 +171,14 @@ impl SetVal {
     pub fn remove(&mut self, m: &[u8]) -> bool {
         match self {
             SetVal::Int(s) => parse_i64(m).is_some_and(|n| s.remove(n)),
-            SetVal::Hash(h) => h.remove(m),
+            SetVal::Hash(h) => {
+                let gone = h.remove(m).is_some();
+                // As `setTypeRemove`: a table under 10% full shrinks.
+                if gone {
+                    h.shrink_if_needed();
+                }
+                gone
+            }
         }
     }
 
@@ -128,7 +186,7 @@ impl SetVal {
     pub fn for_each(&self, mut f: impl FnMut(Member<'_>)) {
         match self {
             SetVal::Int(s) => s.iter().for_each(|n| f(Member::Int(n))),
-            SetVal::Hash(h) => h.iter().for_each(|b| f(Member::Bytes(b))),
+            SetVal::Hash(h) => h.for_each(|e| f(Member::Bytes(e.key()))),
         }
     }
 
@@ -139,11 +197,74 @@ impl SetVal {
         v
     }
 
-    /// The member at position `i` of the iteration order (`i < len`).
+    /// The member at position `i` of the iteration order (`i < len`):
+    /// O(1) for an intset, a walk for a table (prefer [`SetVal::random`]).
     pub fn nth(&self, i: usize) -> Option<Vec<u8>> {
         match self {
             SetVal::Int(s) => s.get(i).map(|n| n.to_string().into_bytes()),
-            SetVal::Hash(h) => h.iter().nth(i).map(|b| b.to_vec()),
+            SetVal::Hash(h) => {
+                let mut k = 0;
+                let mut out = None;
+                h.for_each(|e| {
+                    if k == i {
+                        out = Some(e.key().to_vec());
+                    }
+                    k += 1;
+                });
+                out
+            }
+        }
+    }
+
+    /// A uniformly random member, O(1) on average in both encodings
+    /// (`setTypeRandomElement`: `intsetRandom` or `dictGetFairRandomKey`).
+    /// `r` is a random number for the intset pick.
+    pub fn random(&mut self, r: u64) -> Option<Vec<u8>> {
+        match self {
+            SetVal::Int(s) => s.random(r).map(|n| n.to_string().into_bytes()),
+            SetVal::Hash(h) => h.random_entry().map(|e| e.key().to_vec()),
+        }
+    }
+
+    /// One SSCAN step from `cursor`: calls `f` on some members and returns
+    /// the next cursor (0 when done). An intset answers everything at once
+    /// with cursor 0, as Redis does for its compact encodings; a table
+    /// walks buckets in `dictScan`'s reverse-binary order, so every member
+    /// present for the whole scan is returned at least once even if the
+    /// table grows or shrinks between calls. `count` buckets-worth of
+    /// members are visited, at most ten times that many buckets (Redis's
+    /// `maxiterations`), as `scanGenericCommand`.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(Member<'_>)) -> u64 {
+        match self {
+            SetVal::Int(_) => {
+                self.for_each(f);
+                0
+            }
+            SetVal::Hash(h) => scan_table(h, cursor, count, |e| f(Member::Bytes(e.key()))),
+        }
+    }
+}
+
+/// `scanGenericCommand`'s loop over a dict: call `dictScan` until `count`
+/// elements were seen or the cursor wraps, giving up after `10 * count`
+/// calls so a sparse table cannot make one call walk everything.
+pub fn scan_table<V>(
+    d: &Dict<V>,
+    cursor: u64,
+    count: usize,
+    mut f: impl FnMut(crate::db::dict::EntryRef<'_, V>),
+) -> u64 {
+    let mut cursor = cursor;
+    let mut seen = 0usize;
+    let mut calls = count.max(1).saturating_mul(10);
+    loop {
+        cursor = d.scan(cursor, |e| {
+            seen += 1;
+            f(e)
+        });
+        calls -= 1;
+        if cursor == 0 || seen >= count || calls == 0 {
+            return cursor;
         }
     }
 }
@@ -153,8 +274,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intset_value_is_one_vec_wide() {
-        assert_eq!(std::mem::size_of::<SetVal>(), 24);
+    fn fits_in_place_in_a_value() {
+        // `Value::Set` holds a SetVal in place: at most 32 bytes.
+        assert!(std::mem::size_of::<SetVal>() <= 32);
+    }
+
+    #[test]
+    fn scan_returns_every_original_member_while_the_table_grows_and_shrinks() {
+        let mut s = SetVal::for_member(b"m");
+        for i in 0..1000 {
+            s.add(format!("m{i}").as_bytes(), 512);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut calls, mut extra) = (0u64, 0, 0);
+        loop {
+            let mut got = 0;
+            cursor = s.scan(cursor, 10, |m| {
+                got += 1;
+                seen.insert(m.to_vec());
+            });
+            assert!(got <= 60, "COUNT 10 returned {got}");
+            calls += 1;
+            // Grow past two doublings, then delete the additions again.
+            if calls < 40 {
+                for _ in 0..100 {
+                    s.add(format!("x{extra}").as_bytes(), 512);
+                    extra += 1;
+                }
+            } else if extra > 0 {
+                for _ in 0..extra.min(500) {
+                    extra -= 1;
+                    s.remove(format!("x{extra}").as_bytes());
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(calls > 10, "a table scan takes several calls");
+        for i in 0..1000 {
+            assert!(seen.contains(format!("m{i}").as_bytes()), "m{i} missed");
+        }
+    }
+
+    #[test]
+    fn random_members_are_members_and_all_show_up() {
+        let mut s = SetVal::for_member(b"a");
+        for m in ["a", "b", "c", "d", "e"] {
+            s.add(m.as_bytes(), 512);
+        }
+        let mut hits = std::collections::HashSet::new();
+        for r in 0..500u64 {
+            let m = s.random(r).unwrap();
+            assert!(s.contains(&m));
+            hits.insert(m);
+        }
+        assert_eq!(hits.len(), 5);
+        let mut i = SetVal::for_member(b"1");
+        i.add(b"7", 512);
+        assert!(matches!(i.random(3).as_deref(), Some(b"7") | Some(b"1")));
     }
 
     #[test]

@@ -55,15 +55,16 @@
 //! `%.17g` text, exactly as Redis 7.0 writes it; so `ZADD z 1 a` costs
 //! 3 + 2 bytes for the pair after the listpack's 7.
 //!
-//! [`ZSet`] pairs the skiplist with a std `HashMap` from member to score.
-//! Redis's dict and skiplist share one sds per member; ours hold a copy
-//! each (the member bytes are stored twice). A shared dict keyed by node
-//! index would remove the copy and is the planned refinement once the
-//! keyspace's own dict (`db::dict`) can host it.
+//! [`ZSet`] pairs the skiplist with a member index, the role of Redis's
+//! zset dict: a chained hash table of node ids whose chains run through
+//! the nodes themselves, so a member's bytes are stored once (in its node)
+//! and indexing it costs a 4-byte bucket share. Redis shares one sds
+//! between its dict and skiplist for the same reason. The index resizes
+//! incrementally and scans with `dictScan`'s cursor, as Redis's dict.
 
-use super::listpack::{Entry, Listpack};
+use super::listpack::{CompactListpack, Entry};
 use super::XorShift;
-use std::collections::HashMap;
+use crate::db::dict::hash_key;
 
 /// Maximum number of levels (`ZSKIPLIST_MAXLEVEL`).
 pub const MAX_LEVEL: usize = 32;
@@ -104,6 +105,9 @@ struct Node {
     /// This node's links are `pool[base..base + height]`.
     base: u32,
     height: u32,
+    /// Next node in the same bucket of the owning [`ZSet`]'s member index
+    /// (NIL ends the chain); fits in what was the struct's padding.
+    hnext: u32,
 }
 
 /// A score interval, `zrangespec`: `(1` is `min = 1, minex = true`.
@@ -248,6 +252,7 @@ impl SkipList {
             backward: NIL,
             base: 0,
             height: MAX_LEVEL as u32,
+            hnext: NIL,
         };
         SkipList {
             nodes: vec![head],
@@ -744,6 +749,7 @@ impl SkipList {
             backward: NIL,
             base,
             height: lvl as u32,
+            hnext: NIL,
         };
         match self.free.pop() {
             Some(id) => {
@@ -850,7 +856,7 @@ pub fn entry_score(e: Entry<'_>) -> f64 {
 /// the set is small by construction (`zset-max-listpack-entries`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListpackZSet {
-    lp: Listpack,
+    lp: CompactListpack,
 }
 
 impl ListpackZSet {
@@ -860,15 +866,15 @@ impl ListpackZSet {
 
     /// Adopts a listpack (from RDB) holding member/score pairs in order.
     /// None if the entry count is odd.
-    pub fn from_listpack(lp: Listpack) -> Option<Self> {
+    pub fn from_listpack(lp: CompactListpack) -> Option<Self> {
         lp.len().is_multiple_of(2).then_some(ListpackZSet { lp })
     }
 
-    pub fn as_listpack(&self) -> &Listpack {
+    pub fn as_listpack(&self) -> &CompactListpack {
         &self.lp
     }
 
-    pub fn into_listpack(self) -> Listpack {
+    pub fn into_listpack(self) -> CompactListpack {
         self.lp
     }
 
@@ -1089,7 +1095,7 @@ impl ListpackZSet {
 
 /// Iterator over a [`ListpackZSet`]'s (member, score) pairs.
 pub struct PairIter<'a> {
-    inner: super::listpack::Iter<'a>,
+    inner: super::listpack::Iter<'a, false>,
 }
 
 impl<'a> Iterator for PairIter<'a> {
@@ -1118,11 +1124,211 @@ pub enum Added {
     Unchanged,
 }
 
-/// A sorted set in its `skiplist` encoding: dict + skiplist.
-#[derive(Debug, Default)]
+/// The member → node index of a [`ZSet`]: Redis's zset dict, without a
+/// copy of the member. A chained hash table whose buckets hold node ids
+/// (4 bytes each) and whose chains run through the nodes' `hnext` field,
+/// so an indexed member costs its bucket share and nothing else; the
+/// member's bytes are the skiplist node's. Everything else is `dict.c`:
+/// power-of-two tables, growth at load 1 and shrinking under 10% into a
+/// second table that buckets migrate to one per write (incremental
+/// rehash: no pause when a million-member set doubles), and `dictScan`'s
+/// reverse-binary cursor for ZSCAN.
+#[derive(Default)]
+struct MemberIndex {
+    ht: [Vec<u32>; 2],
+    used: usize,
+    /// Next bucket of `ht[0]` to move while rehashing.
+    rehash_idx: Option<usize>,
+}
+
+impl MemberIndex {
+    const INITIAL: usize = 4;
+
+    fn tables(&self) -> usize {
+        if self.rehash_idx.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn find(&self, nodes: &[Node], member: &[u8], h: u64) -> Option<u32> {
+        for t in &self.ht[..self.tables()] {
+            if t.is_empty() {
+                continue;
+            }
+            let mut x = t[h as usize & (t.len() - 1)];
+            while x != NIL {
+                let n = &nodes[x as usize];
+                if *n.ele == *member {
+                    return Some(x);
+                }
+                x = n.hnext;
+            }
+        }
+        None
+    }
+
+    fn link(&mut self, nodes: &mut [Node], id: u32, h: u64) {
+        self.rehash(nodes, 1);
+        if self.rehash_idx.is_none() {
+            if self.ht[0].is_empty() {
+                self.ht[0] = vec![NIL; Self::INITIAL];
+            } else if self.used >= self.ht[0].len() {
+                self.start_resize(self.used + 1);
+            }
+        }
+        let t = self.tables() - 1;
+        let b = h as usize & (self.ht[t].len() - 1);
+        nodes[id as usize].hnext = self.ht[t][b];
+        self.ht[t][b] = id;
+        self.used += 1;
+    }
+
+    /// Takes node `id` (whose member hashes to `h`) out of its chain.
+    fn unlink(&mut self, nodes: &mut [Node], id: u32, h: u64) {
+        for t in 0..self.tables() {
+            let len = self.ht[t].len();
+            if len == 0 {
+                continue;
+            }
+            let b = h as usize & (len - 1);
+            let mut prev = NIL;
+            let mut x = self.ht[t][b];
+            while x != NIL {
+                let next = nodes[x as usize].hnext;
+                if x == id {
+                    if prev == NIL {
+                        self.ht[t][b] = next;
+                    } else {
+                        nodes[prev as usize].hnext = next;
+                    }
+                    self.used -= 1;
+                    return;
+                }
+                prev = x;
+                x = next;
+            }
+        }
+        debug_assert!(false, "zset index: node {id} not found");
+    }
+
+    fn start_resize(&mut self, want: usize) {
+        let size = want.max(Self::INITIAL).next_power_of_two();
+        if self.rehash_idx.is_some() || size == self.ht[0].len() {
+            return;
+        }
+        self.ht[1] = vec![NIL; size];
+        self.rehash_idx = Some(0);
+    }
+
+    /// Moves up to `n` buckets of `ht[0]` to `ht[1]`, visiting at most
+    /// `10 n` empty ones (`dictRehash`).
+    fn rehash(&mut self, nodes: &mut [Node], n: usize) {
+        let Some(mut idx) = self.rehash_idx else {
+            return;
+        };
+        let (mut moved, mut empty) = (0, n * 10);
+        let mask1 = self.ht[1].len() - 1;
+        while moved < n && idx < self.ht[0].len() {
+            let mut x = self.ht[0][idx];
+            if x == NIL {
+                idx += 1;
+                empty -= 1;
+                if empty == 0 {
+                    break;
+                }
+                continue;
+            }
+            while x != NIL {
+                let next = nodes[x as usize].hnext;
+                let b = hash_key(&nodes[x as usize].ele) as usize & mask1;
+                nodes[x as usize].hnext = self.ht[1][b];
+                self.ht[1][b] = x;
+                x = next;
+            }
+            self.ht[0][idx] = NIL;
+            idx += 1;
+            moved += 1;
+        }
+        if idx >= self.ht[0].len() {
+            self.ht[0] = std::mem::take(&mut self.ht[1]);
+            self.rehash_idx = None;
+        } else {
+            self.rehash_idx = Some(idx);
+        }
+    }
+
+    /// Starts shrinking a table under 10% full (`htNeedsResize`).
+    fn shrink_if_needed(&mut self) {
+        let size = self.ht[0].len();
+        if self.rehash_idx.is_none() && size > Self::INITIAL && self.used * 100 / size < 10 {
+            self.start_resize(self.used);
+        }
+    }
+
+    fn emit_bucket(&self, nodes: &[Node], t: usize, b: usize, f: &mut impl FnMut(u32)) {
+        let mut x = self.ht[t][b];
+        while x != NIL {
+            f(x);
+            x = nodes[x as usize].hnext;
+        }
+    }
+
+    /// One `dictScan` step: the bucket(s) `cursor` names, then the next
+    /// cursor (see `db::dict::Dict::scan` for why this order survives
+    /// resizes).
+    fn scan(&self, nodes: &[Node], cursor: u64, mut f: impl FnMut(u32)) -> u64 {
+        if self.used == 0 || self.ht[0].is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        if self.rehash_idx.is_none() {
+            let m0 = (self.ht[0].len() - 1) as u64;
+            self.emit_bucket(nodes, 0, (v & m0) as usize, &mut f);
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (small, large) = if self.ht[0].len() <= self.ht[1].len() {
+                (0, 1)
+            } else {
+                (1, 0)
+            };
+            let m0 = (self.ht[small].len() - 1) as u64;
+            let m1 = (self.ht[large].len() - 1) as u64;
+            self.emit_bucket(nodes, small, (v & m0) as usize, &mut f);
+            loop {
+                self.emit_bucket(nodes, large, (v & m1) as usize, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    fn bytes(&self) -> usize {
+        (self.ht[0].capacity() + self.ht[1].capacity()) * 4
+    }
+}
+
+/// A sorted set in its `skiplist` encoding: skiplist + member index (the
+/// dict of Redis's `zset`).
+#[derive(Default)]
 pub struct ZSet {
-    dict: HashMap<Box<[u8]>, f64>,
+    index: MemberIndex,
     zsl: SkipList,
+}
+
+impl std::fmt::Debug for ZSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZSet")
+            .field("len", &self.zsl.len())
+            .field("zsl", &self.zsl)
+            .finish()
+    }
 }
 
 impl ZSet {
@@ -1132,7 +1338,7 @@ impl ZSet {
 
     pub fn with_rng(rng: XorShift) -> Self {
         ZSet {
-            dict: HashMap::new(),
+            index: MemberIndex::default(),
             zsl: SkipList::with_rng(rng),
         }
     }
@@ -1150,42 +1356,67 @@ impl ZSet {
         &self.zsl
     }
 
+    fn find(&self, member: &[u8], h: u64) -> Option<u32> {
+        self.index.find(&self.zsl.nodes, member, h)
+    }
+
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.dict.get(member).copied()
+        self.find(member, hash_key(member))
+            .map(|id| self.zsl.nodes[id as usize].score)
     }
 
     /// Sets `member`'s score (adding it if new). `score` must not be NaN.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Added {
-        match self.dict.get_mut(member) {
-            Some(cur) if *cur == score => Added::Unchanged,
-            Some(cur) => {
-                let old = *cur;
-                *cur = score;
-                self.zsl.update_score(old, member, score);
-                Added::Updated
+        let h = hash_key(member);
+        if let Some(id) = self.find(member, h) {
+            let old = self.zsl.nodes[id as usize].score;
+            if old == score {
+                return Added::Unchanged;
             }
-            None => {
-                self.dict.insert(member.into(), score);
-                self.zsl.insert(score, member.into());
-                Added::New
-            }
+            // A move may re-create the node (new id, fresh `hnext`).
+            self.index.unlink(&mut self.zsl.nodes, id, h);
+            let id = self.zsl.update_score(old, member, score);
+            self.index.link(&mut self.zsl.nodes, id, h);
+            return Added::Updated;
         }
+        let id = self.zsl.insert(score, member.into());
+        self.index.link(&mut self.zsl.nodes, id, h);
+        Added::New
     }
 
     /// Removes `member`; its score if it was there.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.dict.remove(member)?;
+        let h = hash_key(member);
+        let id = self.find(member, h)?;
+        let score = self.zsl.nodes[id as usize].score;
+        self.index.unlink(&mut self.zsl.nodes, id, h);
         self.zsl.delete(score, member);
         self.compact();
         Some(score)
     }
 
-    /// Gives arena slots back once vacated ones outnumber live ones; the
-    /// re-insertion this costs is paid for by the deletes that vacated them.
+    /// Gives arena slots back once vacated ones outnumber live ones (node
+    /// ids change, so the index is rebuilt); the cost is paid for by the
+    /// deletes that vacated them. Then shrinks the index as Redis shrinks
+    /// a zset's dict after deletions.
     fn compact(&mut self) {
         if self.zsl.free.len() > 64 && self.zsl.free.len() > self.zsl.len() {
-            self.zsl.shrink();
-            self.dict.shrink_to_fit();
+            self.shrink_arena();
+        }
+        self.index.shrink_if_needed();
+    }
+
+    /// Renumbers the skiplist's nodes densely and rebuilds the index.
+    fn shrink_arena(&mut self) {
+        self.zsl.shrink();
+        self.index = MemberIndex::default();
+        let size = self.zsl.len().max(MemberIndex::INITIAL).next_power_of_two();
+        self.index.ht[0] = vec![NIL; size];
+        let mut x = self.zsl.first();
+        while let Some(id) = x {
+            let h = hash_key(&self.zsl.nodes[id as usize].ele);
+            self.index.link(&mut self.zsl.nodes, id, h);
+            x = self.zsl.next(id);
         }
     }
 
@@ -1198,40 +1429,70 @@ impl ZSet {
         Some(if reverse { self.len() - r } else { r - 1 })
     }
 
+    fn ranks_of(&self, a: Option<NodeId>, b: Option<NodeId>) -> Option<(usize, usize)> {
+        let (a, b) = (a?, b?);
+        let ra = self.zsl.rank(self.zsl.score(a), self.zsl.member(a));
+        let rb = self.zsl.rank(self.zsl.score(b), self.zsl.member(b));
+        (ra >= 1 && ra <= rb).then(|| (ra - 1, rb - 1))
+    }
+
     pub fn delete_range_by_score(&mut self, r: &ScoreRange) -> usize {
-        let dict = &mut self.dict;
-        let n = self.zsl.delete_range_by_score(r, |m, _| {
-            dict.remove(&m);
-        });
-        self.compact();
-        n
+        let zsl = &self.zsl;
+        match self.ranks_of(zsl.first_in_score(r), zsl.last_in_score(r)) {
+            Some((a, b)) => self.delete_range_by_rank(a, b),
+            None => 0,
+        }
     }
 
     pub fn delete_range_by_lex(&mut self, r: &LexRange<'_>) -> usize {
-        let dict = &mut self.dict;
-        let n = self.zsl.delete_range_by_lex(r, |m, _| {
-            dict.remove(&m);
-        });
-        self.compact();
-        n
+        let zsl = &self.zsl;
+        match self.ranks_of(zsl.first_in_lex(r), zsl.last_in_lex(r)) {
+            Some((a, b)) => self.delete_range_by_rank(a, b),
+            None => 0,
+        }
     }
 
     /// Deletes 0-based ranks `start..=end` (already clamped by the caller).
     pub fn delete_range_by_rank(&mut self, start: usize, end: usize) -> usize {
-        let dict = &mut self.dict;
-        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |m, _| {
-            dict.remove(&m);
-        });
+        if start > end || end >= self.len() {
+            return 0;
+        }
+        // Out of the index first, while the nodes and their chains live.
+        let mut x = self.zsl.by_rank(start + 1);
+        for _ in start..=end {
+            let Some(id) = x else { break };
+            let h = hash_key(&self.zsl.nodes[id as usize].ele);
+            x = self.zsl.next(id);
+            self.index.unlink(&mut self.zsl.nodes, id, h);
+        }
+        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |_, _| {});
         self.compact();
         n
     }
 
-    /// Approximate bytes held (dict slots and keys, plus the skiplist).
+    /// One ZSCAN step over the index (see `SetVal::scan`): calls `f` on
+    /// about `count` (member, score) pairs and returns the next cursor.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
+        let mut cursor = cursor;
+        let mut seen = 0usize;
+        let mut calls = count.max(1).saturating_mul(10);
+        let nodes = &self.zsl.nodes;
+        loop {
+            cursor = self.index.scan(nodes, cursor, |id| {
+                seen += 1;
+                let n = &nodes[id as usize];
+                f(&n.ele, n.score)
+            });
+            calls -= 1;
+            if cursor == 0 || seen >= count || calls == 0 {
+                return cursor;
+            }
+        }
+    }
+
+    /// Approximate bytes held (index buckets plus the skiplist).
     pub fn bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
-        self.dict.capacity() * slot
-            + self.dict.keys().map(|k| k.len()).sum::<usize>()
-            + self.zsl.bytes()
+        self.index.bytes() + self.zsl.bytes()
     }
 }
 
@@ -1265,6 +1526,23 @@ mod tests {
 
     fn check_invariants(z: &ZSet) {
         let zsl = &z.zsl;
+        // The index holds every node exactly once, each in the bucket its
+        // member hashes to, in whichever table it lives.
+        assert_eq!(z.index.used, zsl.len());
+        let mut indexed = 0;
+        for t in &z.index.ht {
+            for (b, &head) in t.iter().enumerate() {
+                let mut x = head;
+                while x != NIL {
+                    let n = &zsl.nodes[x as usize];
+                    assert_eq!(hash_key(&n.ele) as usize & (t.len() - 1), b);
+                    assert_eq!(z.index.find(&zsl.nodes, &n.ele, hash_key(&n.ele)), Some(x));
+                    indexed += 1;
+                    x = n.hnext;
+                }
+            }
+        }
+        assert_eq!(indexed, zsl.len());
         // Spans at every level add up to ranks; backward links mirror
         // forward ones; the level count is the highest used level.
         for i in 0..zsl.level {
@@ -1365,6 +1643,42 @@ mod tests {
         assert_eq!(z.remove(b"a"), None);
         assert_eq!(z.len(), 3);
         check_invariants(&z);
+    }
+
+    #[test]
+    fn member_index_grows_and_shrinks_incrementally() {
+        let mut z = ZSet::with_rng(XorShift::new(5));
+        let mut saw_rehash = false;
+        for i in 0..5000u32 {
+            z.insert(format!("m{i}").as_bytes(), (i % 97) as f64);
+            saw_rehash |= z.index.rehash_idx.is_some();
+            if i % 611 == 0 {
+                check_invariants(&z);
+            }
+        }
+        assert!(saw_rehash, "growth goes through incremental rehashing");
+        check_invariants(&z);
+        for i in 0..5000u32 {
+            assert_eq!(z.score(format!("m{i}").as_bytes()), Some((i % 97) as f64));
+        }
+        // Updates that move nodes keep the index right.
+        for i in (3..5000u32).step_by(3) {
+            assert_eq!(
+                z.insert(format!("m{i}").as_bytes(), -(i as f64)),
+                Added::Updated
+            );
+        }
+        check_invariants(&z);
+        assert_eq!(z.delete_range_by_rank(10, 4899), 4890);
+        for i in 0..200u32 {
+            z.insert(format!("n{i}").as_bytes(), 0.5);
+        }
+        check_invariants(&z);
+        assert!(
+            z.index.ht[0].len() + z.index.ht[1].len() < 4096,
+            "index shrank"
+        );
+        assert_eq!(z.len(), 310);
     }
 
     #[test]
@@ -1493,7 +1807,7 @@ mod tests {
                 }
                 _ => {
                     if rng.below(50) == 0 {
-                        z.zsl.shrink();
+                        z.shrink_arena();
                         assert!(z.zsl.free.is_empty());
                     }
                 }
@@ -1534,7 +1848,7 @@ mod tests {
         ] {
             assert_eq!(z.insert(m.as_bytes(), s), Added::New);
         }
-        assert_eq!(z.as_listpack().as_bytes(), &redis[..]);
+        assert_eq!(z.as_listpack().to_bytes(), &redis[..]);
         assert_eq!(z.score(b"f"), Some(0.1));
         assert_eq!(z.score(b"g"), Some(f64::NEG_INFINITY));
         assert_eq!(z.rank(b"a", false), Some(3));
