@@ -184,6 +184,88 @@ fn job_queue_through_the_redis_crate() {
 }
 
 #[test]
+fn blocked_readers_are_served_in_order_and_time_out() {
+    let srv = Server::reddish(&[]);
+    let mut w = Raw::connect(srv.port);
+    w.cmds("XGROUP CREATE q g $ MKSTREAM");
+    // Five group readers and two plain readers, blocked in this order.
+    let mut readers: Vec<Raw> = Vec::new();
+    for i in 0..5 {
+        let mut r = Raw::connect(srv.port);
+        r.send(&Raw::encode(&[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            format!("c{i}").as_bytes(),
+            b"BLOCK",
+            b"0",
+            b"STREAMS",
+            b"q",
+            b">",
+        ]));
+        readers.push(r);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut plain: Vec<Raw> = (0..2).map(|_| Raw::connect(srv.port)).collect();
+    for p in &mut plain {
+        p.send(&Raw::encode(&[
+            b"XREAD", b"BLOCK", b"0", b"STREAMS", b"q", b"$",
+        ]));
+    }
+    let mut slow = Raw::connect(srv.port);
+    slow.send(&Raw::encode(&[
+        b"XREAD", b"BLOCK", b"150", b"STREAMS", b"other", b"$",
+    ]));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let info = w.cmds("INFO clients");
+    assert!(info.contains("blocked_clients:8"), "{info}");
+    // Each entry goes to exactly one group reader, oldest first; both
+    // plain readers see the first entry.
+    for (i, reader) in readers.iter_mut().enumerate() {
+        w.cmds(&format!("XADD q 1-{} n {i}", i + 1));
+        let got = reader.read_reply();
+        let got = String::from_utf8_lossy(&got);
+        assert!(got.contains(&format!("1-{}", i + 1)), "reader {i}: {got}");
+    }
+    for p in &mut plain {
+        let got = String::from_utf8_lossy(&p.read_reply()).into_owned();
+        assert!(got.contains("1-1") && !got.contains("1-2"), "{got}");
+    }
+    let t = std::time::Instant::now();
+    assert_eq!(slow.read_reply(), b"*-1\r\n");
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    let p = w.cmds("XPENDING q g");
+    assert!(p.starts_with("*4\r\n:5\r\n"), "{p}");
+}
+
+#[test]
+fn active_expiry_releases_a_blocked_group_reader() {
+    let srv = Server::reddish(&[]);
+    let mut w = Raw::connect(srv.port);
+    w.cmds("XGROUP CREATE q g $ MKSTREAM");
+    w.cmds("PEXPIRE q 100");
+    let mut r = Raw::connect(srv.port);
+    r.send(&Raw::encode(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"c",
+        b"BLOCK",
+        b"5000",
+        b"STREAMS",
+        b"q",
+        b">",
+    ]));
+    let t = std::time::Instant::now();
+    // Nobody touches the key: the expiry cycle deletes it.
+    assert_eq!(
+        String::from_utf8_lossy(&r.read_reply()),
+        "-UNBLOCKED the stream key no longer exists\r\n"
+    );
+    assert!(t.elapsed() < std::time::Duration::from_millis(3000));
+}
+
+#[test]
 fn watch_sees_xadd_and_block_with_data_answers_at_once() {
     let srv = Server::reddish(&[]);
     let mut a = Raw::connect(srv.port);

@@ -14,14 +14,21 @@
 //! - Times (`delivery_time`, consumers' `seen_time`) are the command's
 //!   clock, `srv.now_ms`.
 //!
-//! Blocking XREAD/XREADGROUP needs the server's blocked-clients machinery;
-//! until it exists, a BLOCK read answers at once when data is there and
-//! otherwise refuses with an error rather than pretend to have waited.
+//! Blocking reads (XREAD/XREADGROUP BLOCK) join the server's
+//! blocked-clients machinery (`server/blocking.rs`, Redis's `blocked.c`):
+//! a read that finds nothing parks its client on its keys with `$`
+//! already resolved to each stream's last ID (the saved arguments are
+//! rewritten), XADD readies the key, and [`serve_blocked`] answers the
+//! waiters in the order they blocked, as Redis's
+//! `serveClientsBlockedOnStreamKey` does. A consumer-group reader whose
+//! stream is deleted (or replaced) or whose group is destroyed is released
+//! with Redis's error.
 
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
 use crate::protocol::reply::Reply;
+use crate::server::blocking::{self, BType};
 use crate::server::notify::STREAM;
 use crate::server::Server;
 use crate::types::stream::{
@@ -492,6 +499,12 @@ fn xadd(ctx: &mut Ctx) -> CmdResult {
         trimmed = s.trim(t, a.approx, a.limit);
     }
     reply_id(&mut ctx.client.reply, id);
+    // A stream can have waiters while it holds entries: every XADD readies
+    // it (a new key was readied by its creation).
+    let w = &mut ctx.srv.dbs[db].waiters;
+    if !w.is_empty() {
+        w.signal(key);
+    }
     ctx.changed(STREAM, b"xadd", key);
     if trimmed > 0 {
         ctx.notify(STREAM, b"xtrim", key, db);
@@ -680,15 +693,21 @@ fn xsetid(ctx: &mut Ctx) -> CmdResult {
 
 // ---- XREAD / XREADGROUP -------------------------------------------------
 
-/// Redis's `getTimeoutFromObjectOrReply` in milliseconds.
-fn parse_timeout_ms(arg: &[u8]) -> Result<i64, CmdError> {
+/// Redis's `getTimeoutFromObjectOrReply` in milliseconds: the absolute
+/// deadline in unix ms, 0 for "forever".
+fn parse_timeout_ms(arg: &[u8], now: i64) -> Result<i64, CmdError> {
     let t = parse_i64(arg).ok_or(CmdError::new(
         "ERR timeout is not an integer or out of range",
     ))?;
     if t < 0 {
         return Err(CmdError::new("ERR timeout is negative"));
     }
-    Ok(t)
+    if t == 0 {
+        return Ok(0);
+    }
+    // Redis 7.0 adds without an overflow check; a sum past the range
+    // blocks (at least) for ever there, and here.
+    Ok(now.saturating_add(t))
 }
 
 fn xread(ctx: &mut Ctx) -> CmdResult {
@@ -716,7 +735,7 @@ fn read_generic(ctx: &mut Ctx, group_mode: bool) -> CmdResult {
         let o = args.get(i);
         if eq_ic(o, "block") && more > 0 {
             i += 1;
-            timeout = parse_timeout_ms(args.get(i))?;
+            timeout = parse_timeout_ms(args.get(i), ctx.srv.now_ms)?;
         } else if eq_ic(o, "count") && more > 0 {
             i += 1;
             count = ll(args.get(i), None)?;
@@ -875,16 +894,143 @@ fn read_generic(ctx: &mut Ctx, group_mode: bool) -> CmdResult {
         return Ok(());
     }
     if timeout != -1 {
-        if ctx.client.multi.in_exec {
+        if blocking::denied(ctx) {
             ctx.client.reply.null_array();
             return Ok(());
         }
-        return Err(CmdError::new(
-            "ERR BLOCK waiting is not supported by this server yet",
-        ));
+        // Park with `$` replaced by the ID it meant now, so that entries
+        // added later are what the client gets.
+        let mut buf = Vec::new();
+        let mut spans = Vec::with_capacity(argc);
+        for i in 0..argc {
+            let a = args.get(i);
+            let start = buf.len();
+            let k = i.wrapping_sub(streams_arg + streams_count);
+            match ids.get(k) {
+                Some(Some(id)) if i >= streams_arg + streams_count && a == b"$" => {
+                    let mut t = [0u8; 48];
+                    buf.extend_from_slice(id.fmt(&mut t));
+                }
+                _ => buf.extend_from_slice(a),
+            }
+            spans.push((start, buf.len()));
+        }
+        let keys: Vec<Vec<u8>> = (0..streams_count)
+            .map(|k| args.get(streams_arg + k).to_vec())
+            .collect();
+        let mut saved = Ctx {
+            srv: &mut *ctx.srv,
+            client: &mut *ctx.client,
+            args: super::Args::new(&buf, &spans),
+        };
+        blocking::park(&mut saved, keys, timeout, BType::Stream, serve_blocked);
+        return Ok(());
     }
     ctx.client.reply.null_array();
     Ok(())
+}
+
+/// How many entries a blocked read gets when it gave no COUNT (Redis's
+/// `XREAD_BLOCKED_DEFAULT_COUNT`).
+const BLOCKED_DEFAULT_COUNT: usize = 1000;
+
+/// Serves a client parked by XREAD/XREADGROUP BLOCK now that `key` is
+/// ready (Redis's `serveClientsBlockedOnStreamKey`). `ctx.args` are the
+/// command's saved arguments, `$` already resolved. True when the client
+/// was answered.
+fn serve_blocked(ctx: &mut Ctx, key: &[u8]) -> bool {
+    let args = ctx.args;
+    let argc = args.len();
+    let mut count = 0usize;
+    let mut group: Option<(&[u8], &[u8])> = None;
+    let mut noack = false;
+    let mut streams_arg = argc;
+    let mut i = 1;
+    while i < argc {
+        let o = args.get(i);
+        if (eq_ic(o, "block") || eq_ic(o, "count")) && i + 1 < argc {
+            if eq_ic(o, "count") {
+                count = parse_i64(args.get(i + 1)).unwrap_or(0).max(0) as usize;
+            }
+            i += 2;
+        } else if eq_ic(o, "group") && i + 2 < argc {
+            group = Some((args.get(i + 1), args.get(i + 2)));
+            i += 3;
+        } else if eq_ic(o, "noack") {
+            noack = true;
+            i += 1;
+        } else if eq_ic(o, "streams") {
+            streams_arg = i + 1;
+            break;
+        } else {
+            i += 1;
+        }
+    }
+    let n = argc.saturating_sub(streams_arg) / 2;
+    let Some(k) = (0..n).find(|&k| args.get(streams_arg + k) == key) else {
+        return false;
+    };
+    let count = if count == 0 {
+        BLOCKED_DEFAULT_COUNT
+    } else {
+        count
+    };
+    let db = ctx.client.db;
+    let now = ctx.srv.now_ms;
+    let fail = |ctx: &mut Ctx, msg: &'static str| {
+        ctx.srv.stats.count_error(msg.as_bytes());
+        ctx.client.reply.error(msg.as_bytes());
+        true
+    };
+    let s = match ctx.srv.dbs[db].peek(key, now) {
+        Some(Value::Stream(_)) => match ctx.srv.dbs[db].lookup_mut(key, now) {
+            Some(Value::Stream(s)) => s,
+            _ => return false,
+        },
+        // Gone or replaced: group readers are released, plain readers wait.
+        _ if group.is_some() => {
+            return fail(ctx, "UNBLOCKED the stream key no longer exists");
+        }
+        _ => return false,
+    };
+    let gt = match group {
+        Some((g, _)) => match s.groups.get(g) {
+            Some(g) => g.last_id,
+            None => {
+                return fail(
+                    ctx,
+                    "NOGROUP the consumer group this client was blocked on no longer exists",
+                )
+            }
+        },
+        None => match parse_id(args.get(streams_arg + n + k), 0, true, false) {
+            Some(p) => p.id,
+            None => return false,
+        },
+    };
+    if s.last_id <= gt {
+        return false;
+    }
+    let start = gt.incr().unwrap_or(StreamId::MAX);
+    let r = &mut ctx.client.reply;
+    if r.resp3() {
+        r.map(1);
+    } else {
+        r.array(1);
+        r.array(2);
+    }
+    r.bulk(key);
+    match group {
+        Some((gname, cname)) => {
+            if serve_group(r, s, gname, cname, start, count, noack, false, now) {
+                ctx.notify(STREAM, b"xgroup-createconsumer", key, db);
+            }
+        }
+        None => {
+            reply_range(r, s, start, StreamId::MAX, count, false);
+        }
+    }
+    true
 }
 
 /// Serves one stream of an XREADGROUP (Redis's `streamReplyWithRange` with
@@ -1079,6 +1225,11 @@ fn xgroup_destroy(ctx: &mut Ctx) -> CmdResult {
     if s.groups.remove(gname).is_some() {
         ctx.client.reply.int(1);
         ctx.changed(STREAM, b"xgroup-destroy", key);
+        // Readers blocked on the group are released with NOGROUP.
+        let w = &mut ctx.srv.dbs[db].waiters;
+        if !w.is_empty() {
+            w.signal(key);
+        }
     } else {
         ctx.client.reply.int(0);
     }
