@@ -372,9 +372,7 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
         let matches = c
             .blocked
             .as_ref()
-            .is_some_and(|b| {
-                b.db == db && (vt == Some(Some(b.btype)) || b.btype == BType::Stream)
-            });
+            .is_some_and(|b| b.db == db && (vt == Some(Some(b.btype)) || b.btype == BType::Stream));
         let b = match c.blocked.take() {
             Some(b) if matches => b,
             other => {
