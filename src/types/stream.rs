@@ -64,7 +64,6 @@
 //! (with its owner's name) and each consumer keeps a `BTreeSet` of IDs.
 //! Groups and consumers are kept sorted by name, as Redis's raxes are,
 //! because XINFO lists them in that order.
-
 //!
 //! ## Figures (`scripts/bench_streams.sh`, 2-core machine shared with other jobs)
 //! One million entries of three small fields: `used_memory` grows by 26.06 MB
