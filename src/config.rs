@@ -594,7 +594,8 @@ pub static TABLE: &[ConfigDef] = &[
         NumFmt::Memory,
     )
     .field(|c, v| c.proto_max_bulk_len = v.num()),
-    int("stream-node-max-entries", MODIFIABLE, 0, LONG_MAX, 100),
+    int("stream-node-max-entries", MODIFIABLE, 0, LONG_MAX, 100)
+        .field(|c, v| c.stream_node_max_entries = v.num()),
     num(
         "repl-backlog-size",
         MODIFIABLE,
@@ -667,7 +668,8 @@ pub static TABLE: &[ConfigDef] = &[
         LONG_MAX,
         4096,
         NumFmt::Memory,
-    ),
+    )
+    .field(|c, v| c.stream_node_max_bytes = v.num() as usize),
     unum(
         "zset-max-listpack-value",
         MODIFIABLE,
@@ -868,6 +870,8 @@ pub struct Config {
     pub maxclients: usize,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: i64,
     /// Idle seconds before a client is closed; 0 = never.
     pub timeout: u64,
     pub protected_mode: bool,
@@ -930,6 +934,8 @@ impl Default for Config {
             maxclients: 10000,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             timeout: 0,
             protected_mode: true,
             requirepass: None,

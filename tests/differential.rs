@@ -11,6 +11,8 @@
 //!   commands; the runner then waits 30 ms so orders across connections hold)
 //! - `@N<`                read one pending reply on connection N and compare
 //! - `?CMD args...`       compare only the reply's type byte (RANDOMKEY, TIME...)
+//! - `~CMD args...`       compare exactly except integers, which may differ by up
+//!   to 1000 (millisecond clocks: XPENDING idle times, XINFO `seen-time`)
 //! - `!sleep MS`          pause both servers' scripts
 //! - `ID_n` as an argument: connection n's CLIENT ID on each server
 //! - `# ...` and blank lines are ignored
@@ -34,6 +36,24 @@ fn split(line: &str) -> Vec<Vec<u8>> {
 
 fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).replace("\r\n", "\\r\\n")
+}
+
+/// Equal line by line, except that integer lines (`:n`) may differ by up to
+/// 1000: times measured by two servers a few milliseconds apart.
+fn same_but_clocks(a: &[u8], b: &[u8]) -> bool {
+    let la: Vec<&[u8]> = a.split(|&c| c == b'\n').collect();
+    let lb: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+    la.len() == lb.len()
+        && la.iter().zip(&lb).all(|(x, y)| {
+            if x == y {
+                return true;
+            }
+            let num = |l: &[u8]| -> Option<i64> {
+                let t = std::str::from_utf8(l.strip_prefix(b":")?).ok()?;
+                t.trim_end().parse().ok()
+            };
+            matches!((num(x), num(y)), (Some(p), Some(q)) if (p - q).abs() <= 1000)
+        })
 }
 
 /// Runs one script; returns a description of each mismatch.
@@ -88,6 +108,10 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
             Some(r) => (true, r),
             None => (false, rest),
         };
+        let (clock, rest) = match rest.strip_prefix('~') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
         if conns[conn].is_none() {
             let mut pair = (redis.raw(), ours.raw());
             if uses_ids {
@@ -138,6 +162,8 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
                 .unwrap_or_else(|| b"<closed>".to_vec());
             let same = if type_only {
                 want.first() == got.first()
+            } else if clock {
+                same_but_clocks(&want, &got)
             } else {
                 want == got
             };

@@ -275,6 +275,7 @@ fn type_code(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -317,6 +318,19 @@ fn value_digest(v: &Value, has_deadline: bool, digest: &mut [u8; 20]) {
                 xor(digest, &ele);
             });
         }
+        // As Redis: each entry mixes in "<ms>.<seq>", then its fields and
+        // values in order; groups are not part of the digest.
+        Value::Stream(s) => s.for_each(|e| {
+            let id = format!("{}.{}", e.id.ms, e.id.seq);
+            mix(digest, id.as_bytes());
+            let mut a = [0u8; 24];
+            let mut b = [0u8; 24];
+            e.for_each(|f, v| {
+                mix(digest, f.as_bytes(&mut a));
+                mix(digest, v.as_bytes(&mut b));
+            });
+            true
+        }),
     }
     if has_deadline {
         xor(digest, b"!!expire!!");
@@ -625,6 +639,8 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         },
         // Not the RDB size: an estimate until RDB lands for sorted sets.
         Value::ZSet(z) => z.bytes(),
+        // Not the RDB size: an estimate until RDB lands for streams.
+        Value::Stream(s) => s.heap_size(),
     };
     let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let line = format!(

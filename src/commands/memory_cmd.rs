@@ -94,6 +94,7 @@ fn value_size(v: &Value) -> usize {
     let hdr = std::mem::size_of::<Value>();
     match v {
         Value::Str(s) => hdr + s.heap_size(),
+        Value::Stream(s) => hdr + s.heap_size(),
         #[allow(unreachable_patterns)]
         _ => hdr,
     }

@@ -24,6 +24,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod zsets;

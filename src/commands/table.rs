@@ -145,6 +145,7 @@ fn families() -> Vec<&'static [CommandDef]> {
         hashes::COMMANDS,
         pubsub::COMMANDS,
         multi::COMMANDS,
+        streams::COMMANDS,
     ]
 }
 

@@ -153,6 +153,9 @@ impl Db {
                 e.remove();
                 self.expired_keys += 1;
                 self.expired_log.push(key.to_vec());
+                if !self.waiters.is_empty() {
+                    self.waiters.signal(key);
+                }
                 true
             }
             _ => false,
@@ -176,6 +179,9 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            if !self.waiters.is_empty() {
+                self.waiters.signal(key);
+            }
             return None;
         }
         if !super::evict::no_touch() {
@@ -196,6 +202,9 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            if !self.waiters.is_empty() {
+                self.waiters.signal(key);
+            }
             return None;
         }
         Some(e.into_value())
@@ -241,6 +250,9 @@ impl Db {
         let lfu = super::evict::lfu_mode();
         let lru = now.map_or(self.clock, lru_clock);
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
+            if matches!(e.value(), Value::Stream(_)) && !self.waiters.is_empty() {
+                self.waiters.signal(key);
+            }
             *e.value_mut() = val;
             if !keep_ttl {
                 e.set_deadline(None);
@@ -288,9 +300,23 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            if !self.waiters.is_empty() {
+                self.waiters.signal(key);
+            }
             return None;
         }
-        Some(e.remove())
+        let removed = e.remove();
+        self.gone(key);
+        Some(removed)
+    }
+
+    /// A key was deleted: clients blocked on it by XREADGROUP must hear of
+    /// it (Redis's `signalDeletedKeyAsReady`). One test when nobody waits.
+    #[inline]
+    fn gone(&mut self, key: &[u8]) {
+        if !self.waiters.is_empty() {
+            self.waiters.signal(key);
+        }
     }
 
     /// Alias of `remove` for GETDEL-style callers.
@@ -347,6 +373,9 @@ impl Db {
     pub fn clear(&mut self) {
         if self.dict.is_empty() {
             return;
+        }
+        for k in self.waiters.waited_keys() {
+            self.waiters.signal(&k);
         }
         let old = std::mem::take(&mut self.dict);
         self.dict.set_memory_guard(true);
@@ -452,6 +481,7 @@ impl Db {
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
                     self.expired_log.push(key.clone());
+                    self.gone(&key);
                 }
                 continue;
             }
@@ -550,6 +580,7 @@ impl Db {
             run.checked += 1;
             let mut reschedule: Option<i64> = None;
             let log = &mut self.expired_log;
+            let waiters = &mut self.waiters;
             let n = self.dict.remove_in_bucket(
                 h,
                 |e| match e.deadline() {
@@ -566,6 +597,9 @@ impl Db {
                 },
                 |k, v, _| {
                     log.push(k.to_vec());
+                    if !waiters.is_empty() {
+                        waiters.signal(k);
+                    }
                     drop(v)
                 },
             );

@@ -272,6 +272,7 @@ pub enum Value {
     Hash(crate::types::hash_value::HashVal),
     Set(crate::types::set_value::SetVal),
     ZSet(crate::types::zset_value::ZSetVal),
+    Stream(Box<crate::types::stream::StreamVal>),
 }
 
 impl Value {
@@ -283,6 +284,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -293,6 +295,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(v) => v.encoding(),
         }
     }
 }

@@ -82,6 +82,7 @@ pub fn btype_of(v: &Value) -> Option<BType> {
     match v {
         Value::List(_) => Some(BType::List),
         Value::ZSet(_) => Some(BType::ZSet),
+        Value::Stream(_) => Some(BType::Stream),
         _ => None,
     }
 }
@@ -360,9 +361,10 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
             return;
         };
         let now = srv.now_ms;
-        let Some(vt) = srv.dbs[db].peek(key, now).map(btype_of) else {
-            return; // deleted by the previous waiter
-        };
+        // A stream waiter is also served when its key is gone or holds
+        // another type: XREADGROUP then fails (Redis 7.0's
+        // `unblockDeletedStreamReadgroupClients`), XREAD stays parked.
+        let vt = srv.dbs[db].peek(key, now).map(btype_of);
         let Some(Some(mut c)) = srv.clients.get_mut(t).map(Option::take) else {
             i += 1;
             continue;
@@ -370,7 +372,7 @@ fn serve_key(srv: &mut Server, db: usize, key: &[u8]) {
         let matches = c
             .blocked
             .as_ref()
-            .is_some_and(|b| b.db == db && Some(b.btype) == vt);
+            .is_some_and(|b| b.db == db && (vt == Some(Some(b.btype)) || b.btype == BType::Stream));
         let b = match c.blocked.take() {
             Some(b) if matches => b,
             other => {

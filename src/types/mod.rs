@@ -14,6 +14,7 @@
 //! | [`skiplist::ListpackZSet`] | `t_zset.c` (`zzl*`) | small sorted sets (`listpack`) |
 //! | [`skiplist::ZSet`] | `t_zset.c` (`zsl*`) | large sorted sets (`skiplist`) |
 //! | [`lzf`] | `lzf_c.c`, `lzf_d.c` | compressed quicklist nodes, RDB strings |
+//! | [`stream::StreamVal`] | `t_stream.c` | streams (`stream`): listpack nodes in a sorted deque |
 //!
 //! The entries of a listpack and the members of an intset are laid out
 //! byte for byte as Redis's; only their small headers are not stored (the
@@ -32,6 +33,7 @@ pub mod lzf;
 pub mod quicklist;
 pub mod set_value;
 pub mod skiplist;
+pub mod stream;
 pub mod zset_value;
 
 /// The capacity to reserve for a buffer of `n` bytes: what the allocator
