@@ -428,6 +428,14 @@ fn table_growth_waits_rather_than_evict() {
         p.cmd("SET").arg(format!("key:{i}")).arg(1).ignore();
     }
     let _: () = p.query(&mut c).unwrap();
+    // Every command below has run once, so its statistics exist already.
+    let _: u64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
     let used = info_field(&mut c, "memory", "used_memory");
     let _: () = redis::cmd("CONFIG")
         .arg("SET")

@@ -18,9 +18,12 @@
 //! * Redis measures calls in whole microseconds and records µs × 1000, so
 //!   we do too; durations are clamped to [1 ns, 1 s] as Redis clamps them.
 //!
-//! The counters are a dense vector grown up to the highest bucket seen
-//! (about 900 buckets, 7 KB, for calls up to 10 µs), created on a command's
-//! first call, so commands never used cost nothing.
+//! The counters come in chunks of 128 (one power of two, 1 KB), each
+//! allocated when a duration first falls in it: a command whose calls take
+//! 5 to 40 µs holds four chunks, and commands never called hold nothing.
+//! (Redis allocates its whole 1 ns..1 s range, about 24 KB, on a command's
+//! first call.) Small fixed steps also keep a slow call from growing one
+//! big array at a moment when memory is tight.
 
 /// Sub-buckets per power of two, halved (HDR's `sub_bucket_half_count`).
 const HALF: u64 = 128;
@@ -29,9 +32,11 @@ const HALF_BITS: u32 = 7;
 const MIN_NS: u64 = 1;
 const MAX_NS: u64 = 1_000_000_000;
 
+const CHUNK: usize = HALF as usize;
+
 #[derive(Default, Debug, Clone)]
 pub struct Histogram {
-    counts: Vec<u64>,
+    chunks: Vec<Option<Box<[u64; CHUNK]>>>,
     total: u64,
 }
 
@@ -73,10 +78,11 @@ impl Histogram {
     pub fn record_usec(&mut self, usec: u64) {
         let ns = usec.saturating_mul(1000).clamp(MIN_NS, MAX_NS);
         let i = index_of(ns);
-        if i >= self.counts.len() {
-            self.counts.resize(i + 1, 0);
+        let (c, off) = (i / CHUNK, i % CHUNK);
+        if c >= self.chunks.len() {
+            self.chunks.resize(c + 1, None);
         }
-        self.counts[i] += 1;
+        self.chunks[c].get_or_insert_with(|| Box::new([0; CHUNK]))[off] += 1;
         self.total += 1;
     }
 
@@ -86,10 +92,13 @@ impl Histogram {
         let want = (((p / 100.0) * self.total as f64) + 0.5) as u64;
         let want = want.max(1);
         let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if c > 0 && seen >= want {
-                return highest_equivalent(value_at(i));
+        for (ci, chunk) in self.chunks.iter().enumerate() {
+            let Some(chunk) = chunk else { continue };
+            for (off, &n) in chunk.iter().enumerate() {
+                seen += n;
+                if n > 0 && seen >= want {
+                    return highest_equivalent(value_at(ci * CHUNK + off));
+                }
             }
         }
         0
