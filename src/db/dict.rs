@@ -1123,6 +1123,22 @@ mod tests {
     use std::collections::{HashMap, HashSet};
 
     #[test]
+    fn for_each_first_stops_at_n() {
+        let mut d: Dict<()> = Dict::new();
+        for i in 0..100 {
+            d.insert(format!("k{i}").as_bytes(), ());
+        }
+        let mut seen = HashSet::new();
+        assert_eq!(
+            d.for_each_first(7, |e| assert!(seen.insert(e.key().to_vec()))),
+            7
+        );
+        assert_eq!(seen.len(), 7);
+        assert_eq!(d.for_each_first(usize::MAX, |_| {}), 100);
+        assert_eq!(Dict::<()>::new().for_each_first(5, |_| {}), 0);
+    }
+
+    #[test]
     fn siphash_matches_reference_2_4() {
         // std's (deprecated) SipHasher is SipHash-2-4: checks our rounds.
         #[allow(deprecated)]
