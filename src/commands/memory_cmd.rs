@@ -5,13 +5,17 @@
 //! per-object size estimates (`objectComputeSize`). We read the exact
 //! counter of our counting global allocator (`server::memory`) for the
 //! totals. MEMORY USAGE estimates one key as Redis does: the table entry,
-//! the key bytes and the value's heap; the entry header is our dict's real
-//! entry size, so figures differ from Redis's (jemalloc size classes,
-//! `robj`, `dictEntry`) though they scale the same way.
+//! the key bytes and the value's heap, with each collection type reporting
+//! its own allocations (`mem_usage` on the value types: exact for compact
+//! encodings, sampled elements for tables, skiplists and quicklists). The
+//! sizes are the ones our allocator counter sees, so a key's MEMORY USAGE
+//! matches the `used_memory` it added; figures differ from Redis's
+//! (jemalloc size classes, `robj`, `dictEntry`) though they scale alike.
 
 use super::info::{allocator_stats, rss_bytes};
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdResult, Ctx};
+use crate::db::dict::Dict;
 use crate::db::object::Value;
 use crate::server::memory;
 use crate::util::numbers::parse_i64;
@@ -88,22 +92,32 @@ fn help(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Bytes one value holds (Redis's `objectComputeSize`). Collections
-/// count their handle only until their types expose a heap size.
-fn value_size(v: &Value) -> usize {
-    let hdr = std::mem::size_of::<Value>();
+/// Heap bytes one value holds beyond the 40-byte `Value` that sits in
+/// its keyspace entry (Redis's `objectComputeSize`). Compact encodings
+/// (embedded strings, listpacks, intsets) are exact; hash tables,
+/// skiplists and quicklists count their fixed parts (boxes, bucket
+/// arrays, arenas, node arrays) exactly and their elements as the mean
+/// of the first `samples` times the element count, as Redis does, so the
+/// command stays O(samples) on a collection of millions.
+fn value_size(v: &Value, samples: usize) -> usize {
     match v {
-        Value::Str(s) => hdr + s.heap_size(),
-        Value::Stream(s) => hdr + s.heap_size(),
-        #[allow(unreachable_patterns)]
-        _ => hdr,
+        Value::Str(s) => s.heap_size(),
+        Value::Stream(s) => s.heap_size(),
+        Value::List(l) => l.mem_usage(samples),
+        Value::Hash(h) => h.mem_usage(samples),
+        Value::Set(s) => s.mem_usage(samples),
+        Value::ZSet(z) => z.mem_usage(samples),
     }
 }
 
-/// Our dict entry: header (links, hash, meta, deadline, value) plus key.
-const ENTRY_OVERHEAD: usize = 32;
+/// Redis's default `SAMPLES` (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
+const DEFAULT_SAMPLES: usize = 5;
 
+/// MEMORY USAGE key [SAMPLES n]: the keyspace entry (header with the
+/// `Value`, the optional deadline slot, the key bytes), its 8-byte bucket
+/// slot, and the value's heap. `SAMPLES 0` means every element.
 fn usage(ctx: &mut Ctx) -> CmdResult {
+    let mut samples = DEFAULT_SAMPLES;
     let mut j = 3;
     while j < ctx.args.len() {
         if ctx.args.get(j).eq_ignore_ascii_case(b"samples") && j + 1 < ctx.args.len() {
@@ -111,6 +125,7 @@ fn usage(ctx: &mut Ctx) -> CmdResult {
             if n < 0 {
                 return Err(err::SYNTAX);
             }
+            samples = if n == 0 { usize::MAX } else { n as usize };
             j += 2;
         } else {
             return Err(err::SYNTAX);
@@ -118,15 +133,20 @@ fn usage(ctx: &mut Ctx) -> CmdResult {
     }
     let now = ctx.srv.now_ms;
     let key = ctx.args.get(2);
-    let db = ctx.client.db;
-    let Some(v) = ctx.srv.dbs[db].peek(key, now) else {
+    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let Some(v) = db.peek(key, now) else {
         ctx.client.reply.null();
         return Ok(());
     };
-    let size = value_size(v) + key.len() + ENTRY_OVERHEAD;
+    let heap = value_size(v, samples);
+    let volatile = db.expire_at(key).is_some();
+    let size = Dict::<Value>::entry_bytes(key.len(), volatile) + BUCKET_SLOT + heap;
     ctx.client.reply.int(size as i64);
     Ok(())
 }
+
+/// Each key's share of the keyspace bucket array (one pointer at load 1).
+const BUCKET_SLOT: usize = std::mem::size_of::<usize>();
 
 fn stats(ctx: &mut Ctx) -> CmdResult {
     let srv = &mut *ctx.srv;

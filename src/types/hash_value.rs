@@ -339,6 +339,38 @@ impl HashVal {
     }
 }
 
+impl HashVal {
+    /// Heap bytes the hash holds beyond its 40-byte `Value` (Redis's
+    /// `objectComputeSize` for `OBJ_HASH`). A listpack is exact: its
+    /// buffer's capacity. A table counts its box and bucket array exactly
+    /// and its entries as the mean of the first `samples` (field block plus
+    /// a boxed value's bytes) times the field count, as Redis samples.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            HashVal::Listpack(lp) => lp.allocated(),
+            HashVal::Table(t) => {
+                let mut sum = 0usize;
+                let seen = t.for_each_first(samples, |e| {
+                    sum += Table::entry_bytes(e.key().len(), e.deadline().is_some());
+                    if let SmallVal::Heap(b) = e.value() {
+                        sum += b.len();
+                    }
+                });
+                std::mem::size_of::<Table>() + t.bucket_bytes() + scale(sum, seen, t.len())
+            }
+        }
+    }
+}
+
+/// `sum` over `seen` samples, extrapolated to `len` elements.
+pub(crate) fn scale(sum: usize, seen: usize, len: usize) -> usize {
+    if seen == 0 {
+        0
+    } else {
+        (sum as f64 / seen as f64 * len as f64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

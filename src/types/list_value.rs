@@ -49,6 +49,13 @@ impl ListVal {
     pub fn is_empty(&self) -> bool {
         self.ql.is_empty()
     }
+
+    /// Heap bytes the list holds beyond its 40-byte `Value` (Redis's
+    /// `objectComputeSize` for `OBJ_LIST`): the boxed list header plus the
+    /// quicklist's nodes, sampled over `samples` nodes.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        std::mem::size_of::<ListVal>() + self.ql.mem_usage(samples)
+    }
 }
 
 #[cfg(test)]

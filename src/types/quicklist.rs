@@ -892,6 +892,28 @@ impl Quicklist {
     }
 }
 
+impl Quicklist {
+    /// Heap bytes outside the list header, as Redis's `objectComputeSize`
+    /// estimates a quicklist: the spilled node array exactly, plus the mean
+    /// storage (allocated listpack, or LZF bytes) of the first `samples`
+    /// nodes times the node count. Nodes are filled alike, so a few tell
+    /// the whole list; `usize::MAX` sums every node.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        let mut sum = 0usize;
+        let mut seen = 0usize;
+        for n in self.nodes.iter().take(samples) {
+            sum += n.storage_bytes();
+            seen += 1;
+        }
+        let nodes = self.nodes.heap_capacity() * std::mem::size_of::<Node>();
+        if seen == 0 {
+            nodes
+        } else {
+            nodes + (sum as f64 / seen as f64 * self.nodes.len() as f64) as usize
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -245,6 +245,27 @@ impl SetVal {
     }
 }
 
+impl SetVal {
+    /// Heap bytes the set holds beyond its 40-byte `Value` (Redis's
+    /// `objectComputeSize` for `OBJ_SET`): an intset's buffer exactly; a
+    /// table's box and buckets exactly plus the mean member block of the
+    /// first `samples` times the member count.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            SetVal::Int(s) => s.allocated(),
+            SetVal::Hash(t) => {
+                let mut sum = 0usize;
+                let seen = t.for_each_first(samples, |e| {
+                    sum += Table::entry_bytes(e.key().len(), e.deadline().is_some());
+                });
+                std::mem::size_of::<Table>()
+                    + t.bucket_bytes()
+                    + super::hash_value::scale(sum, seen, t.len())
+            }
+        }
+    }
+}
+
 /// `scanGenericCommand`'s loop over a dict: call `dictScan` until `count`
 /// elements were seen or the cursor wraps, giving up after `10 * count`
 /// calls so a sparse table cannot make one call walk everything.

@@ -1496,6 +1496,43 @@ impl ZSet {
     }
 }
 
+impl SkipList {
+    /// Heap bytes, as [`SkipList::bytes`] but with the members' own bytes
+    /// estimated from the first `samples` nodes in order (Redis's
+    /// `objectComputeSize` walks the skiplist from its head the same way):
+    /// the arena, link pool and free lists are counted exactly, in O(1).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        let fixed = self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.free.capacity() * 4
+            + self.pool.capacity() * std::mem::size_of::<Level>()
+            + self
+                .free_blocks
+                .iter()
+                .map(|b| b.capacity() * 4)
+                .sum::<usize>()
+            + self.free_blocks.capacity() * std::mem::size_of::<Vec<u32>>();
+        let mut sum = 0usize;
+        let mut seen = 0usize;
+        for (m, _) in self.iter().take(samples) {
+            sum += m.len();
+            seen += 1;
+        }
+        if seen == 0 {
+            fixed
+        } else {
+            fixed + (sum as f64 / seen as f64 * self.length as f64) as usize
+        }
+    }
+}
+
+impl ZSet {
+    /// Heap bytes outside the boxed `ZSet`: the member index's buckets
+    /// exactly plus [`SkipList::mem_usage`].
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        self.index.bytes() + self.zsl.mem_usage(samples)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

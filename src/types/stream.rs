@@ -1036,7 +1036,7 @@ impl StreamVal {
     }
 
     /// Heap bytes (MEMORY USAGE): the nodes' listpacks plus an estimate
-    /// for the B-tree and groups.
+    /// for the deque and groups.
     pub fn heap_size(&self) -> usize {
         let mut n = std::mem::size_of::<StreamVal>();
         n += self.nodes.0.capacity() * std::mem::size_of::<(StreamId, Listpack)>();

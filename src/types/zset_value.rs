@@ -239,6 +239,18 @@ impl ZSetVal {
     }
 }
 
+impl ZSetVal {
+    /// Heap bytes the sorted set holds beyond its 40-byte `Value` (Redis's
+    /// `objectComputeSize` for `OBJ_ZSET`): a listpack's buffer exactly;
+    /// a skiplist's arena and index exactly plus sampled member bytes.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            ZSetVal::Listpack(l) => l.as_listpack().allocated(),
+            ZSetVal::Skiplist(z) => std::mem::size_of::<ZSet>() + z.mem_usage(samples),
+        }
+    }
+}
+
 fn entry_bytes<'b>(e: &'b Entry<'b>, buf: &'b mut [u8; 24]) -> &'b [u8] {
     e.as_bytes(buf)
 }
