@@ -489,6 +489,9 @@ pub fn notify_misses(
 /// `expired`/`evicted` events and invalidates their watchers. Run after
 /// each command, each eviction pass and each active expiry cycle.
 pub fn drain_expired(srv: &mut Server, client: Option<&mut Client>) {
+    if !crate::db::keyspace::take_logged() {
+        return;
+    }
     let mut client = client;
     for db in 0..srv.dbs.len() {
         for which in 0..3 {

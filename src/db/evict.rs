@@ -417,6 +417,7 @@ pub fn delete_evicted_key(srv: &mut crate::server::Server, db: usize, key: &[u8]
     let now = srv.now_ms;
     srv.dbs[db].remove(key, now);
     srv.dbs[db].evicted_log.push(key.to_vec());
+    crate::db::keyspace::mark_logged();
     srv.stats.evicted_keys += 1;
 }
 

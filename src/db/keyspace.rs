@@ -61,6 +61,22 @@ pub fn expiry_held() -> bool {
     EXPIRY_HELD.load(Ordering::Relaxed)
 }
 
+/// Set whenever a Db appends to one of its key logs (expired, evicted,
+/// new), so the server's drain after every command costs one load when
+/// nothing happened instead of a visit to all sixteen databases.
+static KEY_LOGS: AtomicBool = AtomicBool::new(false);
+
+#[inline]
+pub fn mark_logged() {
+    KEY_LOGS.store(true, Ordering::Relaxed);
+}
+
+/// True (once) if some log may hold keys since the last call.
+#[inline]
+pub fn take_logged() -> bool {
+    KEY_LOGS.swap(false, Ordering::Relaxed)
+}
+
 /// Tables larger than this are freed incrementally after a flush.
 const LAZY_FREE_THRESHOLD: usize = 64 * 1024;
 
@@ -153,6 +169,7 @@ impl Db {
                 e.remove();
                 self.expired_keys += 1;
                 self.expired_log.push(key.to_vec());
+                mark_logged();
                 if !self.waiters.is_empty() {
                     self.waiters.signal(key);
                 }
@@ -179,6 +196,7 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            mark_logged();
             if !self.waiters.is_empty() {
                 self.waiters.signal(key);
             }
@@ -202,6 +220,7 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            mark_logged();
             if !self.waiters.is_empty() {
                 self.waiters.signal(key);
             }
@@ -268,6 +287,7 @@ impl Db {
         self.waiters.created(key, &val);
         if crate::server::notify::new_on() {
             self.new_log.push(key.to_vec());
+            mark_logged();
         }
         self.dict.insert_new_hashed(key, h, val, lru, None);
     }
@@ -300,6 +320,7 @@ impl Db {
             e.remove();
             self.expired_keys += 1;
             self.expired_log.push(key.to_vec());
+            mark_logged();
             if !self.waiters.is_empty() {
                 self.waiters.signal(key);
             }
@@ -481,6 +502,7 @@ impl Db {
                 if self.dict.remove(&key).is_some() {
                     self.expired_keys += 1;
                     self.expired_log.push(key.clone());
+                    mark_logged();
                     self.gone(&key);
                 }
                 continue;
@@ -597,6 +619,7 @@ impl Db {
                 },
                 |k, v, _| {
                     log.push(k.to_vec());
+                    mark_logged();
                     if !waiters.is_empty() {
                         waiters.signal(k);
                     }
