@@ -279,6 +279,8 @@ enum Find {
 }
 
 struct KeySpec {
+    /// Redis's free-text remark on a spec (SET's "RW and ACCESS due to...").
+    notes: Option<&'static [u8]>,
     flags: Vec<&'static [u8]>,
     begin: Begin,
     find: Find,
@@ -318,7 +320,13 @@ fn spec_from_node(n: &Node) -> KeySpec {
         },
         _ => Find::Unknown,
     };
-    KeySpec { flags, begin, find }
+    let notes = n.get("notes").map(|v| v.bytes());
+    KeySpec {
+        notes,
+        flags,
+        begin,
+        find,
+    }
 }
 
 /// The one range spec a plain `(first, last, step)` triple describes.
@@ -333,6 +341,7 @@ fn derived_spec(def: &CommandDef) -> Option<KeySpec> {
         vec![b"RO", b"access"]
     };
     Some(KeySpec {
+        notes: None,
         flags,
         begin: Begin::Index(first as i64),
         find: Find::Range {
@@ -360,7 +369,11 @@ fn key_specs(srv: &Server, idx: usize) -> Vec<KeySpec> {
 }
 
 fn emit_spec(spec: &KeySpec, r: &mut Reply) {
-    r.map(3);
+    r.map(3 + spec.notes.is_some() as usize);
+    if let Some(notes) = spec.notes {
+        r.bulk(b"notes");
+        r.bulk(notes);
+    }
     r.bulk(b"flags");
     r.set(spec.flags.len());
     for f in &spec.flags {
