@@ -259,21 +259,6 @@ pub fn bytes_to_human(n: u64) -> String {
     }
 }
 
-/// Resident set size, from `/proc/self/statm` (second field, in pages).
-pub fn rss_bytes() -> u64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let pages: u64 = s
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
-    pages * page
-}
-
 /// What the allocator reports: (bytes handed out, bytes it holds from the
 /// kernel). Bytes handed out are the counting global allocator's exact
 /// figure (server/memory.rs); glibc's bookkeeping or RSS only stand in
@@ -302,7 +287,7 @@ pub fn allocator_stats() -> (u64, u64) {
             return (used, held);
         }
     }
-    let rss = rss_bytes();
+    let rss = crate::server::memory::rss();
     (rss, rss)
 }
 
@@ -339,7 +324,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 fn memory_section(srv: &mut Server, out: &mut String) {
     let (used, held) = allocator_stats();
-    let rss = rss_bytes();
+    let rss = crate::server::memory::rss();
     srv.stats.peak_memory = srv.stats.peak_memory.max(used);
     let peak = srv.stats.peak_memory;
     let startup = srv.stats.startup_memory.min(used);

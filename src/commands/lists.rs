@@ -335,31 +335,39 @@ fn lindex(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// Redis's LRANGE/LTRIM index rules: negative indexes count from the
+/// tail, start is clamped at 0 and end at the last element; None when the
+/// range selects nothing.
+fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
+    let start = if start < 0 {
+        start.saturating_add(len).max(0)
+    } else {
+        start
+    };
+    let end = if end < 0 {
+        end.saturating_add(len)
+    } else {
+        end
+    };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start, end.min(len - 1)))
+}
+
 fn lrange(ctx: &mut Ctx) -> CmdResult {
-    let mut start = parse_long(ctx.args.get(2))?;
-    let mut end = parse_long(ctx.args.get(3))?;
+    let start = parse_long(ctx.args.get(2))?;
+    let end = parse_long(ctx.args.get(3))?;
     let key = ctx.args.get(1);
     let Some(l) = list_read(ctx.srv, ctx.client.db, key)? else {
         ctx.client.reply.empty_array();
         return Ok(());
     };
     let len = l.len() as i64;
-    if start < 0 {
-        start = start.saturating_add(len);
-    }
-    if end < 0 {
-        end = end.saturating_add(len);
-    }
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
+    let Some((start, end)) = clamp_range(start, end, len) else {
         ctx.client.reply.empty_array();
         return Ok(());
-    }
-    if end >= len {
-        end = len - 1;
-    }
+    };
     let n = (end - start + 1) as usize;
     // Split borrows: the list lives in the server, the reply in the client.
     let now = ctx.srv.now_ms;
@@ -535,30 +543,17 @@ fn lrem(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn ltrim(ctx: &mut Ctx) -> CmdResult {
-    let mut start = parse_long(ctx.args.get(2))?;
-    let mut end = parse_long(ctx.args.get(3))?;
+    let start = parse_long(ctx.args.get(2))?;
+    let end = parse_long(ctx.args.get(3))?;
     let key = ctx.args.get(1);
     let Some(l) = list_mut(ctx.srv, ctx.client.db, key)? else {
         ctx.client.reply.ok();
         return Ok(());
     };
     let len = l.len() as i64;
-    if start < 0 {
-        start = start.saturating_add(len);
-    }
-    if end < 0 {
-        end = end.saturating_add(len);
-    }
-    if start < 0 {
-        start = 0;
-    }
-    let (ltrim, rtrim) = if start > end || start >= len {
-        (len, 0)
-    } else {
-        if end >= len {
-            end = len - 1;
-        }
-        (start, len - end - 1)
+    let (ltrim, rtrim) = match clamp_range(start, end, len) {
+        None => (len, 0),
+        Some((start, end)) => (start, len - end - 1),
     };
     l.ql.delete_range(0, ltrim as usize);
     if rtrim > 0 {

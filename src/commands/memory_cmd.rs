@@ -12,7 +12,7 @@
 //! matches the `used_memory` it added; figures differ from Redis's
 //! (jemalloc size classes, `robj`, `dictEntry`) though they scale alike.
 
-use super::info::{allocator_stats, rss_bytes};
+use super::info::allocator_stats;
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdResult, Ctx};
 use crate::db::dict::Dict;
@@ -175,7 +175,7 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     let overhead = (startup + clients + db_overhead).min(used);
     let dataset = used - overhead;
     let (allocated, held) = allocator_stats();
-    let rss = rss_bytes();
+    let rss = memory::rss();
     let pct = |a: u64, b: u64| {
         if b == 0 {
             0.0

@@ -330,6 +330,28 @@ struct AddTrimArgs {
 }
 
 /// Redis's `streamParseAddOrTrimArgsOrReply`.
+/// The part MAXLEN and MINID share: only one of them, then an optional
+/// `~` (approximate) or `=` before the threshold. Returns the index of the
+/// argument just before the threshold.
+fn trim_strategy(
+    a: &mut AddTrimArgs,
+    next: &[u8],
+    more: usize,
+    i: usize,
+) -> Result<usize, CmdError> {
+    if a.trim.is_some() {
+        return Err(CmdError::new(
+            "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
+        ));
+    }
+    a.approx = more >= 2 && next == b"~";
+    Ok(if more >= 2 && (next == b"~" || next == b"=") {
+        i + 1
+    } else {
+        i
+    })
+}
+
 fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrimArgs, CmdError> {
     let args = ctx.args;
     let argc = args.len();
@@ -349,19 +371,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrimArgs, CmdError> {
         if xadd && opt == b"*" {
             break;
         } else if eq_ic(opt, "maxlen") && more > 0 {
-            if a.trim.is_some() {
-                return Err(CmdError::new(
-                    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
-                ));
-            }
-            a.approx = false;
-            let next = args.get(i + 1);
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            i = trim_strategy(&mut a, args.get(i + 1), more, i)?;
             let maxlen = ll(args.get(i + 1), None)?;
             if maxlen < 0 {
                 return Err(CmdError::new("ERR The MAXLEN argument must be >= 0."));
@@ -369,19 +379,7 @@ fn parse_add_trim(ctx: &Ctx, xadd: bool) -> Result<AddTrimArgs, CmdError> {
             i += 1;
             a.trim = Some(Trim::MaxLen(maxlen as u64));
         } else if eq_ic(opt, "minid") && more > 0 {
-            if a.trim.is_some() {
-                return Err(CmdError::new(
-                    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
-                ));
-            }
-            a.approx = false;
-            let next = args.get(i + 1);
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            i = trim_strategy(&mut a, args.get(i + 1), more, i)?;
             let min = strict_id(args.get(i + 1))?;
             i += 1;
             a.trim = Some(Trim::MinId(min));
