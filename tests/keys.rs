@@ -524,3 +524,28 @@ fn dirty_counts_real_changes_only() {
         .unwrap();
     assert_eq!(changes(&mut c), d + 3);
 }
+
+/// OBJECT IDLETIME counts whole seconds of an LRU clock that ticks with the
+/// server's cron, so after 2.1 s it reads 2 or 3 depending on the clock's
+/// phase (Redis alike); OBJECT itself never touches the key, and an access
+/// brings it back to 0.
+#[test]
+fn object_idletime_counts_from_the_last_access() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let idle = |c: &mut Connection| -> i64 {
+        redis::cmd("OBJECT")
+            .arg("IDLETIME")
+            .arg("idle:k")
+            .query(c)
+            .unwrap()
+    };
+    let _: () = c.set("idle:k", "v").unwrap();
+    assert_eq!(idle(&mut c), 0);
+    std::thread::sleep(Duration::from_millis(2100));
+    let first = idle(&mut c);
+    assert!((2..=3).contains(&first), "idle {first}");
+    assert!((first..=3).contains(&idle(&mut c)));
+    let _: String = c.get("idle:k").unwrap();
+    assert_eq!(idle(&mut c), 0);
+}
