@@ -389,3 +389,105 @@ fn latencystats_per_command() {
         .unwrap();
     assert!(!info.contains("usec_set:"), "{info}");
 }
+
+/// A reply as a tree, enough to reorder what Redis prints in hash order.
+#[derive(Debug, PartialEq, Clone)]
+enum Resp {
+    Leaf(Vec<u8>),
+    Array(Vec<Resp>),
+}
+
+fn parse_resp(b: &[u8], at: &mut usize) -> Resp {
+    let end = *at + b[*at..].windows(2).position(|w| w == b"\r\n").unwrap();
+    let line = b[*at..end].to_vec();
+    *at = end + 2;
+    match line[0] {
+        b'*' => {
+            let n: i64 = std::str::from_utf8(&line[1..]).unwrap().parse().unwrap();
+            Resp::Array((0..n.max(0)).map(|_| parse_resp(b, at)).collect())
+        }
+        b'$' => {
+            let n: i64 = std::str::from_utf8(&line[1..]).unwrap().parse().unwrap();
+            if n < 0 {
+                return Resp::Leaf(line);
+            }
+            let body = b[*at..*at + n as usize].to_vec();
+            *at += n as usize + 2;
+            Resp::Leaf(body)
+        }
+        _ => Resp::Leaf(line),
+    }
+}
+
+/// COMMAND INFO of every command both servers define is Redis's, entry for
+/// entry: flags, key positions, ACL categories, tips, key specs and each
+/// subcommand. Only the order of subcommands is Redis's hash order (it
+/// changes with every start), so subcommands are compared by name. CLIENT
+/// differs by design: TRACKING and CACHING are not built, NO-TOUCH and
+/// SETINFO (Redis 7.2) are.
+#[test]
+fn command_info_matches_redis_for_every_shared_command() {
+    let ours = Server::reddish(&[]);
+    let redis = Server::redis(&[]);
+    let (mut o, mut r) = (ours.raw(), redis.raw());
+    let list = o.cmds("COMMAND LIST");
+    let names: Vec<&str> = list
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && !l.starts_with('$') && !l.starts_with('*'))
+        .filter(|l| !l.contains('|'))
+        .collect();
+    let allowed_missing = ["client|caching", "client|tracking"];
+    let allowed_extra = ["client|no-touch", "client|setinfo"];
+    let mut compared = 0;
+    let mut bad = Vec::new();
+    for name in &names {
+        let get = |raw: &mut Raw| {
+            let b = raw.cmd(&[b"COMMAND", b"INFO", name.as_bytes()]);
+            match parse_resp(&b, &mut 0) {
+                Resp::Array(mut v) if v.len() == 1 => v.remove(0),
+                other => panic!("{name}: {other:?}"),
+            }
+        };
+        let (mine, theirs) = (get(&mut o), get(&mut r));
+        let (Resp::Array(mine), Resp::Array(theirs)) = (mine, theirs) else {
+            continue; // not a Redis 7.0 command
+        };
+        compared += 1;
+        if mine[..9] != theirs[..9] {
+            bad.push(format!("{name}: {:?}\n  redis: {:?}", &mine[..9], &theirs[..9]));
+        }
+        let subs = |v: &Resp| -> Vec<(Vec<u8>, Resp)> {
+            let Resp::Array(list) = v else { return Vec::new() };
+            let mut out: Vec<_> = list
+                .iter()
+                .map(|s| match s {
+                    Resp::Array(f) => match &f[0] {
+                        Resp::Leaf(n) => (n.clone(), s.clone()),
+                        _ => panic!("{name}: subcommand without a name"),
+                    },
+                    _ => panic!("{name}: subcommand is not an array"),
+                })
+                .collect();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            out
+        };
+        let (ms, ts) = (subs(&mine[9]), subs(&theirs[9]));
+        for (n, t) in &ts {
+            let n_s = String::from_utf8_lossy(n);
+            match ms.iter().find(|(m, _)| m == n) {
+                Some((_, m)) if m == t => {}
+                Some((_, m)) => bad.push(format!("{n_s}: {m:?}\n  redis: {t:?}")),
+                None if allowed_missing.contains(&n_s.as_ref()) => {}
+                None => bad.push(format!("{n_s}: missing")),
+            }
+        }
+        for (n, _) in &ms {
+            let n_s = String::from_utf8_lossy(n);
+            if !ts.iter().any(|(t, _)| t == n) && !allowed_extra.contains(&n_s.as_ref()) {
+                bad.push(format!("{n_s}: not a Redis 7.0 subcommand"));
+            }
+        }
+    }
+    assert!(compared > 180, "compared only {compared}");
+    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad.join("\n"));
+}

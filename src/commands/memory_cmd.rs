@@ -55,7 +55,7 @@ static SUBCOMMANDS: &[CommandDef] = &[
         .summary("Show memory usage details"),
     CommandDef::new("usage", -3, READONLY, usage)
         .keys(2, 2, 1)
-        .acl("keyspace read slow")
+        .acl("read slow")
         .group("server")
         .since("4.0.0")
         .summary("Estimate the memory usage of a key"),

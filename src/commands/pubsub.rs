@@ -96,6 +96,7 @@ pub static COMMANDS: &[CommandDef] = &[
     .group("pubsub")
     .since("7.0.0"),
     CommandDef::new("pubsub", -2, 0, container)
+        .acl("slow")
         .group("pubsub")
         .since("2.8.0")
         .subs(PUBSUB_SUBS),
