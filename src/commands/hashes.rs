@@ -451,10 +451,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
 
 fn hscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
-    let cursor: u64 = std::str::from_utf8(args.get(2))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(CmdError::new("ERR invalid cursor"))?;
+    let cursor = super::keys::parse_cursor(args.get(2)).ok_or(super::keys::INVALID_CURSOR)?;
     let mut pattern: Option<&[u8]> = None;
     let mut count: i64 = 10;
     let mut i = 3;

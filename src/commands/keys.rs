@@ -145,7 +145,7 @@ static OBJECT_SUBCOMMANDS: &[CommandDef] = &[
 
 /// Redis's `shared.sameobjecterr`.
 const SAME_OBJECT: CmdError = CmdError::new("ERR source and destination objects are the same");
-const INVALID_CURSOR: CmdError = CmdError::new("ERR invalid cursor");
+pub(crate) const INVALID_CURSOR: CmdError = CmdError::new("ERR invalid cursor");
 
 /// Shared integers: Redis keeps one object for each of 0..9999
 /// (`OBJ_SHARED_INTEGERS`) and hands it out instead of allocating, with a
@@ -338,7 +338,7 @@ fn keys(ctx: &mut Ctx) -> CmdResult {
 /// `strtoul`: an optional sign (a `-` wraps around, so `-1` is the largest
 /// cursor), decimal digits, no leading space, and the text ends at the
 /// first NUL byte. The empty string is cursor 0, as `strtoul` makes it.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
     let s = &arg[..end];
     if s.is_empty() {

@@ -699,30 +699,9 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis parses the cursor with `strtoul`: an optional sign (a negative
-/// value wraps), digits, nothing after, no overflow; the empty string is 0.
-fn valid_cursor(c: &[u8]) -> bool {
-    if c.is_empty() {
-        return true;
-    }
-    let digits = match c[0] {
-        b'+' | b'-' => &c[1..],
-        _ => c,
-    };
-    !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits)
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .is_some()
-}
-
 fn sscan(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.args.get(1);
-    let cursor = ctx.args.get(2);
-    if !valid_cursor(cursor) {
-        return Err(CmdError::new("ERR invalid cursor"));
-    }
+    let cursor = super::keys::parse_cursor(ctx.args.get(2)).ok_or(super::keys::INVALID_CURSOR)?;
     let mut pattern: Option<&[u8]> = None;
     let mut count = 10usize;
     let mut j = 3;
@@ -744,12 +723,6 @@ fn sscan(ctx: &mut Ctx) -> CmdResult {
             return Err(err::SYNTAX);
         }
     }
-    // Redis's cursor is an unsigned long: "-1" wraps to 2^64 - 1.
-    let cur = std::str::from_utf8(cursor).unwrap_or("0");
-    let cursor = match cur.strip_prefix('-') {
-        Some(d) => d.parse::<u64>().unwrap_or(0).wrapping_neg(),
-        None => cur.trim_start_matches('+').parse::<u64>().unwrap_or(0),
-    };
     let db = ctx.client.db;
     let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;

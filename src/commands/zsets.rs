@@ -1363,9 +1363,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
 fn zscan(ctx: &mut Ctx) -> CmdResult {
     let args = ctx.args;
     let cur = args.get(2);
-    let Some(cursor) = crate::util::numbers::parse_u64(cur) else {
-        return Err(CmdError::new("ERR invalid cursor"));
-    };
+    let cursor = super::keys::parse_cursor(cur).ok_or(super::keys::INVALID_CURSOR)?;
     let mut pattern: Option<&[u8]> = None;
     let mut count = 10usize;
     let mut j = 3;
