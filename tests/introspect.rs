@@ -454,10 +454,16 @@ fn command_info_matches_redis_for_every_shared_command() {
         };
         compared += 1;
         if mine[..9] != theirs[..9] {
-            bad.push(format!("{name}: {:?}\n  redis: {:?}", &mine[..9], &theirs[..9]));
+            bad.push(format!(
+                "{name}: {:?}\n  redis: {:?}",
+                &mine[..9],
+                &theirs[..9]
+            ));
         }
         let subs = |v: &Resp| -> Vec<(Vec<u8>, Resp)> {
-            let Resp::Array(list) = v else { return Vec::new() };
+            let Resp::Array(list) = v else {
+                return Vec::new();
+            };
             let mut out: Vec<_> = list
                 .iter()
                 .map(|s| match s {
@@ -489,5 +495,10 @@ fn command_info_matches_redis_for_every_shared_command() {
         }
     }
     assert!(compared > 180, "compared only {compared}");
-    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }

@@ -65,3 +65,46 @@ fn watch_ignores_no_op_writes() {
     let r: Option<(String,)> = redis::pipe().atomic().get("k").query(&mut a).unwrap();
     assert_eq!(r, None);
 }
+
+/// The CLIENT LIST fields a transaction shows, for a queueing client seen
+/// from outside and for CLIENT LIST run inside EXEC, are Redis's: flags=x,
+/// multi=<queued>, multi-mem (argument bytes plus a pointer per argument),
+/// and inside EXEC argv-mem and cmd of EXEC itself.
+#[test]
+fn client_list_shows_the_transaction_as_redis_does() {
+    fn fields(line: &str, names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|n| {
+                line.split(' ')
+                    .find(|f| f.split('=').next() == Some(n))
+                    .unwrap_or("?")
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    let names = ["flags", "multi", "argv-mem", "multi-mem", "cmd"];
+    let mut seen = Vec::new();
+    for srv in [Server::redis(&[]), Server::reddish(&[])] {
+        let mut queuer = srv.raw();
+        queuer.cmds("MULTI");
+        queuer.cmds("SET a b");
+        queuer.cmds("SET abc defgh");
+        let mut other = srv.raw();
+        let list = other.cmds("CLIENT LIST");
+        let line = list.lines().find(|l| l.contains("multi=2")).unwrap_or("");
+        let outside = fields(line, &names);
+        queuer.cmds("CLIENT LIST");
+        let exec = queuer.cmds("EXEC");
+        let line = exec.lines().find(|l| l.contains("id=")).unwrap_or("");
+        let inside = fields(line, &names);
+        seen.push((outside, inside));
+    }
+    assert_eq!(seen[0].0, "flags=x multi=2 argv-mem=0 multi-mem=64 cmd=set");
+    assert_eq!(
+        seen[0].1,
+        "flags=x multi=3 argv-mem=4 multi-mem=90 cmd=exec"
+    );
+    assert_eq!(seen[1], seen[0]);
+}

@@ -545,6 +545,8 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     // running command included; `qlen` counts the same bytes. Between
     // batches only the unparsed rest remains.
     let (qbuf, argv_mem) = match running {
+        // Inside EXEC Redis still holds EXEC's own argv.
+        Some(_) if c.multi.in_exec => (c.qlen, c.multi.exec_shown.2),
         Some(args) => (c.qlen, args.iter().map(|a| a.len()).sum::<usize>()),
         None => (
             c.query_len(),
@@ -565,10 +567,12 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     // `rbs`/`rbp` are Redis's static reply buffer size and its recent peak;
     // ours is the one reply buffer's capacity and its current fill.
     let rbs = c.reply.buf.capacity();
+    let multi = c.multi.shown();
     let tot_mem = std::mem::size_of::<Client>()
         + qbuf_cap
         + argv_mem
         + rbs
+        + multi.1
         + c.scratch.capacity()
         + c.name.as_ref().map_or(0, |n| n.len());
     let _ = write!(
@@ -584,7 +588,7 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
     }
     let _ = write!(
         out,
-        " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd=",
+        " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd=",
         now_s - c.ctime_ms / 1000,
         now_s - c.last_interaction_ms / 1000,
         c.flag_letters(),
@@ -592,10 +596,11 @@ fn cat_client_info(out: &mut Vec<u8>, srv: &Server, c: &Client, running: Option<
         c.subs.channels.len(),
         c.subs.patterns.len(),
         c.subs.shard.len(),
-        c.multi.queue.as_ref().map_or(-1, |q| q.len() as i64),
+        multi.0,
         qbuf,
         qbuf_cap - qbuf,
         argv_mem,
+        multi.1,
         rbs,
         c.reply.buf.len(),
         obl,

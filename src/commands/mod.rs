@@ -244,12 +244,15 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     }
     // As Redis's processCommand, the command is recorded (CLIENT LIST
     // `cmd=`) once looked up, before arity and auth checks can reject it.
-    client.last_cmd = def.name;
-    client.last_cmd_parent = if stat_idx != idx {
-        srv.table.def(idx).name
-    } else {
-        ""
-    };
+    // Commands run by EXEC leave it at `exec`, as in Redis.
+    if !client.multi.in_exec {
+        client.last_cmd = def.name;
+        client.last_cmd_parent = if stat_idx != idx {
+            srv.table.def(idx).name
+        } else {
+            ""
+        };
+    }
     if (def.arity > 0 && args.len() != def.arity as usize)
         || (args.len() < def.arity.unsigned_abs() as usize)
     {

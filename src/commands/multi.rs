@@ -117,6 +117,11 @@ fn exec(ctx: &mut Ctx) -> CmdResult {
     let mut buf = Vec::new();
     let mut spans = Vec::new();
     ctx.client.multi.in_exec = true;
+    ctx.client.multi.exec_shown = (
+        queue.len(),
+        crate::server::watch::MultiState::queued_mem(&queue),
+        ctx.args.iter().map(|a| a.len()).sum(),
+    );
     for argv in queue {
         buf.clear();
         spans.clear();

@@ -297,7 +297,7 @@ impl Client {
         if self.subs.active() {
             s.push('P');
         }
-        if self.multi.queue.is_some() {
+        if self.multi.queue.is_some() || self.multi.in_exec {
             s.push('x');
         }
         if self.blocked.is_some() || self.flags.postponed {

@@ -125,4 +125,28 @@ pub struct MultiState {
     /// Set while EXEC runs the queue: queued commands skip the per-command
     /// eviction pass, since EXEC already did it once for all of them.
     pub in_exec: bool,
+    /// While EXEC runs: the queue's length and `multi_mem`, and EXEC's own
+    /// argv bytes, which CLIENT LIST keeps showing as Redis does (its
+    /// transaction state lives until EXEC returns).
+    pub exec_shown: (usize, usize, usize),
+}
+
+impl MultiState {
+    /// Redis 7.0's `multi-mem`: per queued command its argument bytes plus
+    /// one argv pointer per argument.
+    pub fn queued_mem(queue: &[Vec<Vec<u8>>]) -> usize {
+        queue
+            .iter()
+            .map(|argv| argv.iter().map(|a| a.len() + 8).sum::<usize>())
+            .sum()
+    }
+
+    /// CLIENT LIST's `multi=` (-1 outside a transaction) and `multi-mem=`.
+    pub fn shown(&self) -> (i64, usize) {
+        match &self.queue {
+            Some(q) => (q.len() as i64, Self::queued_mem(q)),
+            None if self.in_exec => (self.exec_shown.0 as i64, self.exec_shown.1),
+            None => (-1, 0),
+        }
+    }
 }
