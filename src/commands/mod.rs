@@ -194,7 +194,11 @@ impl Ctx<'_> {
 
 /// Runs one command for `client`, writing its reply.
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
-    let start = std::time::Instant::now();
+    // One clock read per command in a pipeline: the previous command's end.
+    let start = srv
+        .clock_hint
+        .take()
+        .unwrap_or_else(std::time::Instant::now);
     srv.update_time_at(start);
     client.commands_processed += 1;
     // CLIENT REPLY SKIP silences whatever comes next, rejected commands too.
@@ -346,7 +350,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
         let mut ctx = Ctx { srv, client, args };
         (def.handler)(&mut ctx)
     };
-    let usec = start.elapsed().as_micros() as u64;
+    let end = std::time::Instant::now();
+    let usec = end.saturating_duration_since(start).as_micros() as u64;
+    srv.clock_hint = Some(end);
     // A command that parked its client is counted when it ends
     // (server::blocking), as Redis's updateStatsOnUnblock.
     if client.blocked.is_none() {

@@ -269,6 +269,8 @@ fn handle_readable(srv: &mut Server, t: usize) {
 
 /// Cuts complete commands out of the client's query buffer and runs them.
 pub fn process_input(srv: &mut Server, t: usize) {
+    // A new batch: its first command reads the clock afresh.
+    srv.clock_hint = None;
     let Some(slot) = srv.clients.get_mut(t) else {
         return;
     };
@@ -333,6 +335,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 if super::blocking::pending(srv) {
                     srv.clients[t] = Some(c);
                     super::blocking::serve_ready(srv);
+                    srv.clock_hint = None;
                     match srv.clients.get_mut(t).and_then(Option::take) {
                         Some(back) => c = back,
                         None => return,

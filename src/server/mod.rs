@@ -66,6 +66,13 @@ pub struct Server {
     /// alone, which they read anyway to time themselves: one clock read per
     /// command instead of two.
     clock_sync: (Instant, i64),
+    /// The monotonic reading taken when the previous command's handler
+    /// returned, while the same client's pipeline is being run: the next
+    /// command starts from it instead of reading the clock again. Cleared
+    /// whenever anything but parsing happens in between (a syscall, another
+    /// client), so it never stretches a command's measured time by more than
+    /// its predecessor's bookkeeping and its own parse.
+    pub clock_hint: Option<Instant>,
     pub start: Instant,
     pub start_unix_ms: i64,
     pub next_client_id: u64,
@@ -126,6 +133,7 @@ impl Server {
             now_ms: now_us / 1000,
             now_us,
             clock_sync: (Instant::now(), now_us),
+            clock_hint: None,
             start: Instant::now(),
             start_unix_ms: now_us / 1000,
             next_client_id: 1,
