@@ -1829,6 +1829,63 @@ mod tests {
         assert_eq!(shape(&ql), [(true, 1), (false, 1), (true, 1)]);
     }
 
+    /// Redis's own quicklist.c tests of plain nodes ("Comprassion Plain
+    /// node", "NEXT plain node", "rotate plain node"), at several depths.
+    #[test]
+    fn redis_quicklist_c_plain_node_tests() {
+        for depth in [0, 1, 2, 3, 4, 5, 6, 10] {
+            let t = Threshold::set(1);
+            let mut ql = Quicklist::new(-2, depth);
+            for i in 0..500 {
+                // 256 bytes: "hello<i>" then zeros, as the C test's buffer.
+                let mut v = format!("hello{i}").into_bytes();
+                v.resize(256, 0);
+                ql.push_front(&v);
+            }
+            let mut i = 0;
+            ql.for_each(-1, true, |e| {
+                let mut want = format!("hello{i}").into_bytes();
+                want.resize(256, 0);
+                assert_eq!(e, Entry::Str(&want));
+                i += 1;
+                true
+            });
+            assert_eq!(i, 500);
+            if depth > 0 {
+                assert_eq!(ql.compressed_nodes(), 500 - 2 * depth as usize);
+            }
+            drop(t);
+
+            let t = Threshold::set(3);
+            let mut ql = Quicklist::new(-2, depth);
+            let strings: [&[u8]; 5] = [b"hello1", b"hello2", b"h3", b"h4", b"hello5"];
+            for s in strings {
+                ql.push_front(s);
+            }
+            let mut got = Vec::new();
+            ql.for_each(-1, true, |e| {
+                got.push(e.to_vec());
+                true
+            });
+            assert_eq!(got, strings);
+            assert_eq!(ql.node_count(), 4, "h4 and h3 share a listpack");
+            drop(t);
+
+            let _t = Threshold::set(5);
+            let mut ql = Quicklist::new(-2, depth);
+            for s in [b"hello1", b"hello4", b"hello3", b"hello2"] {
+                ql.push_front(s);
+            }
+            // quicklistRotate: the tail element moves to the head.
+            let tail = ql.pop_back().unwrap().into_bytes();
+            ql.push_front(&tail);
+            for i in 1..5u8 {
+                assert_eq!(ql.pop_front().unwrap().into_bytes()[5], b'0' + i);
+            }
+            assert!(ql.is_empty() && ql.node_count() == 0);
+        }
+    }
+
     #[test]
     fn threshold_limits() {
         let _t = Threshold::set(1);
