@@ -5,7 +5,10 @@
 //! hold the same data), fill it quickly (POPULATE), freeze it (SLEEP), make
 //! it send every RESP3 type (PROTOCOL, for client library tests), turn
 //! background expiry off (SET-ACTIVE-EXPIRE), show a value's internals
-//! (OBJECT). Because some of this is dangerous on a production server,
+//! (OBJECT, and LISTPACK / QUICKLIST, which dump a compact encoding's
+//! layout to stdout as Redis's `lpRepr` / `quicklistRepr` do), make every
+//! list element "large" so tests reach the quicklist's plain nodes
+//! (QUICKLIST-PACKED-THRESHOLD). Because some of this is dangerous on a production server,
 //! Redis 7 refuses DEBUG unless `enable-debug-command` is `yes`, or `local`
 //! and the client is on loopback or a unix socket.
 //!
