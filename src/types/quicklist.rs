@@ -68,8 +68,9 @@
 //!   into a temporary. Readers that visit entries take a callback
 //!   ([`Quicklist::for_each`], [`Quicklist::with`]) so that entries can be
 //!   borrowed from that temporary without allocating per element.
-//! - A plain node whose element is 4 GB or more is never compressed (its
-//!   size would not fit the 32-bit `bytes` field); Redis would try.
+//! - A plain node whose element is 4 GB or more is never compressed: its
+//!   size would not fit the 32-bit `bytes` field, and our LZF encoder keeps
+//!   32-bit offsets. Redis compresses those too.
 //! - No bookmarks (Redis uses them only for defragmentation).
 
 use super::listpack::{Entry, Listpack, Where};
@@ -93,7 +94,8 @@ pub fn packed_threshold() -> usize {
 }
 
 /// `quicklistisSetPackedThreshold`: 0 restores the default; anything above
-/// 4 GB - 1 MB is refused (false), since plain nodes must stay below 4 GB.
+/// 4 GB - 1 MB is refused (false): a listpack entry's length is 32 bits,
+/// so anything near 4 GB must go to a plain node.
 pub fn set_packed_threshold(sz: u64) -> bool {
     if sz > (1u64 << 32) - (1 << 20) {
         return false;
