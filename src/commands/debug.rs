@@ -5,7 +5,10 @@
 //! hold the same data), fill it quickly (POPULATE), freeze it (SLEEP), make
 //! it send every RESP3 type (PROTOCOL, for client library tests), turn
 //! background expiry off (SET-ACTIVE-EXPIRE), show a value's internals
-//! (OBJECT). Because some of this is dangerous on a production server,
+//! (OBJECT, and LISTPACK / QUICKLIST, which dump a compact encoding's
+//! layout to stdout as Redis's `lpRepr` / `quicklistRepr` do), make every
+//! list element "large" so tests reach the quicklist's plain nodes
+//! (QUICKLIST-PACKED-THRESHOLD). Because some of this is dangerous on a production server,
 //! Redis 7 refuses DEBUG unless `enable-debug-command` is `yes`, or `local`
 //! and the client is on loopback or a unix socket.
 //!
@@ -71,10 +74,18 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
     "    Run a fuzz tester against the stringmatchlen() function.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
     "HELP",
     "    Prints this help.",
 ];
@@ -113,6 +124,24 @@ fn debug(ctx: &mut Ctx) -> CmdResult {
         ctx.client.reply.ok();
     } else if is("object") && argc == 3 {
         object(ctx)?;
+    } else if is("listpack") && argc == 3 {
+        listpack_repr(ctx)?;
+    } else if is("quicklist") && (argc == 3 || argc == 4) {
+        quicklist_repr(ctx)?;
+    } else if is("quicklist-packed-threshold") && argc == 3 {
+        // A C string ends at the first NUL.
+        let arg = ctx.args.get(2);
+        let arg = &arg[..arg.iter().position(|&c| c == 0).unwrap_or(arg.len())];
+        let ok = std::str::from_utf8(arg)
+            .ok()
+            .and_then(crate::config::memtoull)
+            .is_some_and(crate::types::quicklist::set_packed_threshold);
+        if !ok {
+            return Err(CmdError::new(
+                "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+            ));
+        }
+        ctx.client.reply.ok();
     } else if is("digest") && argc == 2 {
         let d = dataset_digest(&ctx.srv.dbs);
         ctx.client.reply.simple(&hex(&d));
@@ -438,45 +467,62 @@ fn rdb_int_size(v: i64) -> Option<usize> {
     }
 }
 
-/// What Redis's `rdbSavedObjectLen` reports for a string value: a small
-/// integer (or a short string that is one, in canonical form) as a compact
-/// integer; a string over 20 bytes LZF-compressed when that saves at least
-/// four bytes (type byte, both lengths, the compressed bytes); anything else
-/// as length plus bytes.
 /// A quicklist's RDB_TYPE_LIST_QUICKLIST_2 size: the node count, then per
-/// node its container kind and its listpack as a string (LZF nodes are
-/// written as they are stored: compressed length, raw length, stream).
+/// node its container kind (1 plain, 2 packed) and its listpack or plain
+/// element as a string (`rdbSaveRawString`: LZF-compressed when that pays);
+/// LZF nodes are written as they are stored: compressed length, raw
+/// length, stream.
 fn list_serialized_len(l: &crate::types::list_value::ListVal) -> usize {
     use crate::types::quicklist::NodeView;
     let mut n = rdb_len_size(l.ql.node_count() as u64);
     for node in l.ql.nodes() {
-        n += 1;
+        n += rdb_len_size(node.container() as u64);
         n += match node {
-            NodeView::Raw(b) => rdb_len_size(b.len() as u64) + b.len(),
-            NodeView::Lzf(z, sz) => {
-                1 + rdb_len_size(z.len() as u64) + rdb_len_size(sz as u64) + z.len()
+            NodeView::Raw(b) => raw_string_len(&b),
+            NodeView::Plain(b) => raw_string_len(b),
+            // Our LZF encoder is not byte-identical to liblzf; the size
+            // Redis reports is that of liblzf's output for the same bytes.
+            NodeView::Lzf(z, sz) | NodeView::PlainLzf(z, sz) => {
+                let raw = crate::types::lzf::decompress(z, sz).unwrap_or_default();
+                match lzf_compressed_len(&raw, sz) {
+                    c if c > 0 && c + 8 < sz => {
+                        1 + rdb_len_size(c as u64) + rdb_len_size(sz as u64) + c
+                    }
+                    _ => raw_string_len(&raw),
+                }
             }
         };
     }
     n
 }
 
+/// What Redis's `rdbSavedObjectLen` reports for a string value: a small
+/// integer (or a short string that is one, in canonical form) as a compact
+/// integer; a string over 20 bytes LZF-compressed when that saves at least
+/// four bytes (type byte, both lengths, the compressed bytes); anything else
+/// as length plus bytes.
 fn serialized_len(s: &StrVal) -> usize {
     let mut tmp = [0u8; 24];
     let bytes = s.bytes(&mut tmp);
-    let as_int = match s {
-        StrVal::Int(n) => Some(*n),
-        _ if bytes.len() <= 11 => parse_i64(bytes).filter(|n| {
+    // An integer's digits are too short to compress: one path for all.
+    raw_string_len(bytes)
+}
+
+/// `rdbSaveRawString`'s size for `bytes`.
+fn raw_string_len(bytes: &[u8]) -> usize {
+    let as_int = if bytes.len() <= 11 {
+        parse_i64(bytes).filter(|n| {
             let mut t = [0u8; 24];
             fmt_i64(*n, &mut t) == bytes
-        }),
-        _ => None,
+        })
+    } else {
+        None
     };
     if let Some(size) = as_int.and_then(rdb_int_size) {
         return size;
     }
     let len = bytes.len();
-    if !matches!(s, StrVal::Int(_)) && len > 20 {
+    if len > 20 {
         let comp = lzf_compressed_len(bytes, len - 4);
         if comp > 0 {
             return 1 + rdb_len_size(comp as u64) + rdb_len_size(len as u64) + comp;
@@ -643,7 +689,7 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         Value::Stream(s) => s.heap_size(),
     };
     let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
-    let line = format!(
+    let mut line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         v as *const Value,
         refcount,
@@ -652,7 +698,80 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         lru,
         idle_secs
     );
+    if let Value::List(l) = v {
+        // Redis's quicklist extras (an empty list never exists as a key).
+        let ql = &l.ql;
+        line.push_str(&format!(
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            ql.node_count(),
+            ql.len() as f64 / ql.node_count().max(1) as f64,
+            ql.fill(),
+            u8::from(ql.compress_depth() != 0),
+            ql.uncompressed_bytes()
+        ));
+    }
     ctx.client.reply.simple(line.as_bytes());
+    Ok(())
+}
+
+/// Writes a structure dump where Redis's `printf` would: our stdout.
+fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not fail the command (Redis ignores it too).
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// DEBUG LISTPACK: `lpRepr` of a listpack-encoded value (small hash or
+/// sorted set) on stdout. Lists are never `listpack` in 7.0.
+fn listpack_repr(ctx: &mut Ctx) -> CmdResult {
+    use crate::types::hash_value::HashVal;
+    use crate::types::listpack::Listpack;
+    use crate::types::zset_value::ZSetVal;
+    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let v = db
+        .peek(ctx.args.get(2), ctx.srv.now_ms)
+        .ok_or(err::NO_KEY)?;
+    let lp = match v {
+        Value::Hash(HashVal::Listpack(lp)) => Some(lp.repr()),
+        // The sorted set's listpack is private to its type; rebuild the
+        // same entries (member, then score as `zzlInsertAt` stores it).
+        Value::ZSet(z @ ZSetVal::Listpack(_)) => {
+            let mut lp = Listpack::new();
+            let mut buf = [0u8; 40];
+            z.for_each(|m, sc| {
+                lp.push_back(m);
+                lp.push_back(crate::util::numbers::fmt_double(sc, &mut buf));
+            });
+            Some(lp.repr())
+        }
+        _ => return Err(CmdError::new("ERR Not a listpack encoded object.")),
+    };
+    if let Some(text) = lp {
+        print_stdout(&text);
+    }
+    ctx.client
+        .reply
+        .simple(b"Listpack structure printed on stdout");
+    Ok(())
+}
+
+/// DEBUG QUICKLIST <key> [full]: `quicklistRepr` of a list on stdout;
+/// `full` (C `atoi`, nonzero) adds every node's entries.
+fn quicklist_repr(ctx: &mut Ctx) -> CmdResult {
+    let full = ctx.args.len() == 4 && atoi(ctx.args.get(3)) != 0;
+    let db = &mut ctx.srv.dbs[ctx.client.db];
+    let v = db
+        .peek(ctx.args.get(2), ctx.srv.now_ms)
+        .ok_or(err::NO_KEY)?;
+    let Value::List(l) = v else {
+        return Err(CmdError::new("ERR Not a quicklist encoded object."));
+    };
+    print_stdout(&l.ql.repr(full));
+    ctx.client
+        .reply
+        .simple(b"Quicklist structure printed on stdout");
     Ok(())
 }
 

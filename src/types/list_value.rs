@@ -6,8 +6,10 @@
 //! `list-compress-depth` nodes at each end kept uncompressed. 7.0 has no
 //! separate small-list encoding (7.2 added plain listpack lists), so OBJECT
 //! ENCODING always answers `quicklist`. We wrap `types::quicklist::Quicklist`
-//! directly: it already implements node splitting, merging and LZF
-//! compression with Redis's rules, so this type only names the encoding.
+//! directly: it already implements node splitting, merging, LZF
+//! compression and plain nodes (one element of `packed_threshold` bytes or
+//! more per node, see `DEBUG QUICKLIST-PACKED-THRESHOLD`) with Redis's
+//! rules, so this type only names the encoding.
 
 use super::quicklist::Quicklist;
 

@@ -646,6 +646,57 @@ impl<const B: bool> RawListpack<B> {
         super::shrink_class(&mut self.buf);
     }
 
+    /// Redis's `lpRepr` (DEBUG LISTPACK, DEBUG QUICKLIST ... 1): the
+    /// layout of every entry, as text. `addr` is the entry's offset in
+    /// Redis's blob (we have no stable pointers to print).
+    pub fn repr(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{{total bytes {}}} {{num entries {}}}",
+            self.bytes(),
+            self.count
+        );
+        let mut p = self.first();
+        let mut index = 0;
+        let mut blob_off = HEADER_BYTES;
+        while let Some(off) = p {
+            let enc = self.enc_len(off);
+            let hdr = match self.buf[off] {
+                c if c & 0xF0 == 0xE0 => 2,
+                0xF0 => 5,
+                _ => 1,
+            };
+            let back = backlen_size(enc);
+            let _ = write!(
+                out,
+                "{{\n\taddr: 0x{blob_off:08x},\n\tindex: {index:2},\n\toffset: {blob_off:1},\n\thdr+entrylen+backlen: {:2},\n\thdrlen: {hdr:3},\n\tbacklen: {back:2},\n\tpayload: {:1}\n\tbytes: ",
+                enc + back,
+                enc - hdr
+            );
+            let mut bl = [0u8; 5];
+            encode_backlen(&mut bl, enc);
+            for b in self.buf[off..off + enc].iter().chain(&bl[..back]) {
+                let _ = write!(out, "{b:02x}|");
+            }
+            let mut num = [0u8; 24];
+            let e = self.get_at(off);
+            let v = e.as_bytes(&mut num);
+            out.push_str("\n\t[str]");
+            out.push_str(&String::from_utf8_lossy(&v[..v.len().min(40)]));
+            if v.len() > 40 {
+                out.push_str("...");
+            }
+            out.push_str("\n}\n");
+            index += 1;
+            blob_off += enc + back;
+            p = self.next(off);
+        }
+        out.push_str("{end}\n\n");
+        out
+    }
+
     // ---- internals -----------------------------------------------------
 
     fn insert_encoded(&mut self, at: usize, e: &Encoded<'_>) {

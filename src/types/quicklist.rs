@@ -32,6 +32,27 @@
 //! node under 48 bytes is not compressed, nor one that would shrink by less
 //! than 8 bytes.
 //!
+//! ## Plain nodes
+//! An element of `packed_threshold` bytes or more (1 GB by default) does
+//! not go into a listpack at all: it gets a node of its own, a *plain*
+//! node (Redis's `QUICKLIST_NODE_CONTAINER_PLAIN`) holding just its bytes.
+//! A listpack entry's header and the copies made by listpack edits are not
+//! worth paying for a gigabyte, and a plain node is moved around by
+//! pointer. Plain nodes never take a second element and never merge; they
+//! are compressed like any other node. Where a big element lands follows
+//! `_quicklistInsert`: next to the node when the insert point is at that
+//! node's edge, else the listpack is split around the insert point and the
+//! plain node goes between the halves. `LSET` of a big value into a
+//! listpack (or of a small one over a plain node) inserts the new element
+//! after the old one and deletes the old one, as `quicklistReplaceEntry`.
+//!
+//! The threshold is process-wide in Redis (a static in `quicklist.c` that
+//! only `DEBUG QUICKLIST-PACKED-THRESHOLD` changes, so tests can make every
+//! element "large"). Ours is a thread-local: all data lives on the reactor
+//! thread, so for the server it is the same thing, and unit tests running
+//! in parallel threads each get their own. The check costs the common path
+//! one compare of the element's length per insert.
+//!
 //! ## How ours departs
 //! - Nodes live in a `VecDeque` rather than a linked list: the same O(1)
 //!   pushes at both ends, contiguous node headers, no pointers; inserting or
@@ -47,15 +68,52 @@
 //!   into a temporary. Readers that visit entries take a callback
 //!   ([`Quicklist::for_each`], [`Quicklist::with`]) so that entries can be
 //!   borrowed from that temporary without allocating per element.
-//! - No `PLAIN` nodes: Redis 7.0 stores an element of 1 GB or more in a
-//!   node of its own; such elements exceed our `proto-max-bulk-len` default
-//!   anyway, and they can be added if the limit is ever raised.
+//! - A plain node whose element is 4 GB or more is never compressed: its
+//!   size would not fit the 32-bit `bytes` field, and our LZF encoder keeps
+//!   32-bit offsets. Redis compresses those too.
 //! - No bookmarks (Redis uses them only for defragmentation).
 
 use super::listpack::{Entry, Listpack, Where};
 use super::lzf;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::VecDeque;
+
+/// Default `packed_threshold`: elements of 1 GB or more get plain nodes.
+pub const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+
+thread_local! {
+    /// See the module documentation ("Plain nodes").
+    static PACKED_THRESHOLD: Cell<usize> = const { Cell::new(DEFAULT_PACKED_THRESHOLD) };
+}
+
+/// The current plain-node threshold in bytes.
+#[inline]
+pub fn packed_threshold() -> usize {
+    PACKED_THRESHOLD.with(Cell::get)
+}
+
+/// `quicklistisSetPackedThreshold`: 0 restores the default; anything above
+/// 4 GB - 1 MB is refused (false): a listpack entry's length is 32 bits,
+/// so anything near 4 GB must go to a plain node.
+pub fn set_packed_threshold(sz: u64) -> bool {
+    if sz > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let sz = if sz == 0 {
+        DEFAULT_PACKED_THRESHOLD
+    } else {
+        sz as usize
+    };
+    PACKED_THRESHOLD.with(|t| t.set(sz));
+    true
+}
+
+/// `isLargeElement`: does an element of `sz` bytes need a plain node?
+#[inline]
+fn is_large(sz: usize) -> bool {
+    sz >= packed_threshold()
+}
 
 /// Byte limits for fill -1..-5.
 const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -99,6 +157,16 @@ enum Data {
     Raw(Listpack),
     /// LZF stream of the listpack's bytes.
     Lzf(Box<[u8]>),
+    /// A plain node's one element.
+    Plain(Box<[u8]>),
+    /// LZF stream of a plain node's element.
+    PlainLzf(Box<[u8]>),
+}
+
+/// A node's content for reading: a listpack, or a plain node's element.
+enum Content<'a> {
+    Packed(Cow<'a, Listpack>),
+    Plain(Cow<'a, [u8]>),
 }
 
 #[derive(Debug, Clone)]
@@ -132,20 +200,48 @@ impl Node {
         }
     }
 
-    fn listpack(&self) -> Cow<'_, Listpack> {
-        match &self.data {
-            Data::Raw(lp) => Cow::Borrowed(lp),
-            Data::Lzf(z) => Cow::Owned(inflate(z, self.sz())),
+    /// A plain node holding `v` (`__quicklistCreatePlainNode`).
+    fn plain(v: &[u8]) -> Self {
+        Node {
+            cnt: 1,
+            bytes: v.len().min(u32::MAX as usize) as u32,
+            data: Data::Plain(v.into()),
         }
     }
 
-    fn raw_mut(&mut self) -> &mut Listpack {
-        if let Data::Lzf(z) = &self.data {
-            self.data = Data::Raw(inflate(z, self.sz()));
+    #[inline]
+    fn is_plain(&self) -> bool {
+        matches!(self.data, Data::Plain(_) | Data::PlainLzf(_))
+    }
+
+    /// The node's content, decompressed into a temporary if need be.
+    fn content(&self) -> Content<'_> {
+        match &self.data {
+            Data::Raw(lp) => Content::Packed(Cow::Borrowed(lp)),
+            Data::Lzf(z) => Content::Packed(Cow::Owned(inflate(z, self.sz()))),
+            Data::Plain(b) => Content::Plain(Cow::Borrowed(b)),
+            Data::PlainLzf(z) => Content::Plain(Cow::Owned(
+                lzf::decompress(z, self.sz()).expect("quicklist: our own LZF stream"),
+            )),
         }
+    }
+
+    /// The listpack of a packed node, decompressed for writing (callers
+    /// check `is_plain` first).
+    fn raw_mut(&mut self) -> &mut Listpack {
+        self.decompress();
         match &mut self.data {
             Data::Raw(lp) => lp,
-            Data::Lzf(_) => unreachable!("just decompressed"),
+            _ => unreachable!("quicklist: raw_mut of a plain node"),
+        }
+    }
+
+    /// A plain node's element, taken out of the node.
+    fn take_plain(&mut self) -> Vec<u8> {
+        self.decompress();
+        match std::mem::replace(&mut self.data, Data::Plain(Box::default())) {
+            Data::Plain(b) => b.into_vec(),
+            _ => unreachable!("quicklist: take_plain of a packed node"),
         }
     }
 
@@ -157,31 +253,57 @@ impl Node {
     }
 
     fn compress(&mut self) {
-        let Data::Raw(lp) = &self.data else {
-            return;
-        };
         if self.sz() < MIN_COMPRESS_BYTES {
             return;
         }
-        if let Some(z) = lzf::compress(&lp.to_bytes(), self.sz()) {
-            if z.len() + MIN_COMPRESS_IMPROVE < self.sz() {
-                self.data = Data::Lzf(z.into_boxed_slice());
+        match &self.data {
+            Data::Raw(lp) => {
+                if let Some(z) = lzf::compress(&lp.to_bytes(), self.sz()) {
+                    if z.len() + MIN_COMPRESS_IMPROVE < self.sz() {
+                        self.data = Data::Lzf(z.into_boxed_slice());
+                    }
+                }
             }
+            // `bytes` saturates at 4 GB: larger elements stay raw.
+            Data::Plain(b) if b.len() < u32::MAX as usize => {
+                if let Some(z) = lzf::compress(b, b.len()) {
+                    if z.len() + MIN_COMPRESS_IMPROVE < b.len() {
+                        self.data = Data::PlainLzf(z.into_boxed_slice());
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
     fn decompress(&mut self) {
-        self.raw_mut();
+        match &self.data {
+            Data::Lzf(z) => self.data = Data::Raw(inflate(z, self.sz())),
+            Data::PlainLzf(z) => {
+                let b = lzf::decompress(z, self.sz()).expect("quicklist: our own LZF stream");
+                self.data = Data::Plain(b.into_boxed_slice());
+            }
+            _ => {}
+        }
     }
 
     fn is_compressed(&self) -> bool {
-        matches!(self.data, Data::Lzf(_))
+        matches!(self.data, Data::Lzf(_) | Data::PlainLzf(_))
     }
 
     fn storage_bytes(&self) -> usize {
         match &self.data {
             Data::Raw(lp) => lp.allocated(),
-            Data::Lzf(z) => z.len(),
+            Data::Lzf(z) | Data::Plain(z) | Data::PlainLzf(z) => z.len(),
+        }
+    }
+
+    /// Size before compression (`node->sz`), exact for plain nodes of any
+    /// size.
+    fn full_sz(&self) -> usize {
+        match &self.data {
+            Data::Plain(b) => b.len(),
+            _ => self.sz(),
         }
     }
 }
@@ -199,6 +321,21 @@ pub enum NodeView<'a> {
     Raw(Cow<'a, [u8]>),
     /// An LZF stream and the size of the listpack it inflates to.
     Lzf(&'a [u8], usize),
+    /// A plain node's element.
+    Plain(&'a [u8]),
+    /// A plain node's element as an LZF stream, and its size.
+    PlainLzf(&'a [u8], usize),
+}
+
+impl NodeView<'_> {
+    /// Redis's container code, the first field of each node in
+    /// `RDB_TYPE_LIST_QUICKLIST_2`: 1 plain, 2 packed.
+    pub fn container(&self) -> u8 {
+        match self {
+            NodeView::Raw(_) | NodeView::Lzf(..) => 2,
+            NodeView::Plain(_) | NodeView::PlainLzf(..) => 1,
+        }
+    }
 }
 
 fn size_meets_optimization(sz: usize, fill: i32) -> bool {
@@ -215,6 +352,10 @@ fn allow_insert(node: Option<&Node>, fill: i32, sz: usize) -> bool {
     let Some(node) = node else {
         return false;
     };
+    // Large elements never get here: callers give them plain nodes first.
+    if node.is_plain() {
+        return false;
+    }
     let new_sz = node.sz() + sz + SIZE_ESTIMATE_OVERHEAD;
     if size_meets_optimization(new_sz, fill) {
         true
@@ -230,6 +371,9 @@ fn allow_merge(a: Option<&Node>, b: Option<&Node>, fill: i32) -> bool {
     let (Some(a), Some(b)) = (a, b) else {
         return false;
     };
+    if a.is_plain() || b.is_plain() {
+        return false;
+    }
     // Redis subtracts 11 for the header and terminator one of them drops.
     let merge_sz = a.sz() + b.sz() - 11;
     if size_meets_optimization(merge_sz, fill) {
@@ -435,7 +579,12 @@ impl Quicklist {
     /// Sum of the nodes' listpack sizes before compression (what Redis's
     /// `DEBUG OBJECT` calls `ql_uncompressed_size`).
     pub fn uncompressed_bytes(&self) -> usize {
-        self.nodes.iter().map(|n| n.sz()).sum()
+        self.nodes.iter().map(Node::full_sz).sum()
+    }
+
+    /// Number of plain nodes (elements of `packed_threshold` bytes or more).
+    pub fn plain_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_plain()).count()
     }
 
     /// Each node as stored, head to tail (for RDB and inspection).
@@ -443,7 +592,18 @@ impl Quicklist {
         self.nodes.iter().map(|n| match &n.data {
             Data::Raw(lp) => NodeView::Raw(Cow::Owned(lp.to_bytes())),
             Data::Lzf(z) => NodeView::Lzf(z, n.sz()),
+            Data::Plain(b) => NodeView::Plain(b),
+            Data::PlainLzf(z) => NodeView::PlainLzf(z, n.sz()),
         })
+    }
+
+    /// Appends a plain node holding `v` (RDB loading,
+    /// `quicklistAppendPlainNode`), whatever the threshold.
+    pub fn append_plain(&mut self, v: &[u8]) {
+        self.count += 1;
+        self.nodes.push_back(Node::plain(v));
+        let last = self.nodes.len() - 1;
+        self.compress_around(Some(last));
     }
 
     /// Appends a whole listpack as a node (RDB loading,
@@ -461,7 +621,10 @@ impl Quicklist {
     // ---- ends ----------------------------------------------------------
 
     pub fn push_front(&mut self, v: &[u8]) {
-        if allow_insert(self.nodes.front(), self.fill, v.len()) {
+        if is_large(v.len()) {
+            self.nodes.push_front(Node::plain(v));
+            self.compress_around(Some(0));
+        } else if allow_insert(self.nodes.front(), self.fill, v.len()) {
             let head = &mut self.nodes[0];
             head.raw_mut().push_front(v);
             head.sync();
@@ -475,7 +638,11 @@ impl Quicklist {
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
-        if allow_insert(self.nodes.back(), self.fill, v.len()) {
+        if is_large(v.len()) {
+            self.nodes.push_back(Node::plain(v));
+            let last = self.nodes.len() - 1;
+            self.compress_around(Some(last));
+        } else if allow_insert(self.nodes.back(), self.fill, v.len()) {
             let tail = self.nodes.back_mut().expect("checked");
             tail.raw_mut().push_back(v);
             tail.sync();
@@ -491,6 +658,9 @@ impl Quicklist {
 
     pub fn pop_front(&mut self) -> Option<Item> {
         let head = self.nodes.front_mut()?;
+        if head.is_plain() {
+            return Some(self.pop_plain(0));
+        }
         let lp = head.raw_mut();
         let item = Item::from_entry(lp.get(0)?);
         lp.delete_range(0, 1);
@@ -500,6 +670,9 @@ impl Quicklist {
 
     pub fn pop_back(&mut self) -> Option<Item> {
         let last = self.nodes.len().checked_sub(1)?;
+        if self.nodes[last].is_plain() {
+            return Some(self.pop_plain(last));
+        }
         let lp = self.nodes[last].raw_mut();
         let item = Item::from_entry(lp.get(-1)?);
         lp.delete_range(-1, 1);
@@ -512,9 +685,10 @@ impl Quicklist {
     /// Calls `f` with element `index` (negative from the tail).
     pub fn with<R>(&self, index: isize, f: impl FnOnce(Entry<'_>) -> R) -> Option<R> {
         let (ni, off) = self.locate(index)?;
-        let lp = self.nodes[ni].listpack();
-        let e = lp.get(off as isize)?;
-        Some(f(e))
+        match self.nodes[ni].content() {
+            Content::Packed(lp) => Some(f(lp.get(off as isize)?)),
+            Content::Plain(b) => Some(f(Entry::Str(&b))),
+        }
     }
 
     /// A copy of element `index`.
@@ -522,15 +696,46 @@ impl Quicklist {
         self.with(index, Item::from_entry)
     }
 
-    /// Replaces element `index`; false if out of range (`LSET`).
+    /// Replaces element `index`; false if out of range (`LSET`,
+    /// `quicklistReplaceEntry`). A change of container (a big value over a
+    /// listpack entry, a small one over a plain node) inserts the new
+    /// element after the old one and deletes the old.
     pub fn set(&mut self, index: isize, v: &[u8]) -> bool {
         let Some((ni, off)) = self.locate(index) else {
             return false;
         };
+        let large = is_large(v.len());
         let node = &mut self.nodes[ni];
-        node.raw_mut().replace(off as isize, v);
-        node.sync();
-        self.compress_around(Some(ni));
+        if !node.is_plain() && !large {
+            node.raw_mut().replace(off as isize, v);
+            node.sync();
+            self.compress_around(Some(ni));
+        } else if node.is_plain() && large {
+            *node = Node::plain(v);
+            self.compress_around(Some(ni));
+        } else if node.is_plain() {
+            // The small value lands after the plain node (in the next node
+            // or a new one), which stays at `ni`.
+            self.insert_at(ni, 0, v, true);
+            self.count -= 1;
+            self.nodes.remove(ni);
+            self.compress_around(None);
+        } else {
+            // A plain node after the entry (splitting its listpack if the
+            // entry is not the last); the entry is then its node's last.
+            self.insert_at(ni, off, v, true);
+            if self.nodes[ni].count() == 1 {
+                self.count -= 1;
+                self.nodes.remove(ni);
+                self.compress_around(None);
+            } else {
+                self.nodes[ni].raw_mut().delete_range(-1, 1);
+                self.after_delete(ni, 1);
+                if ni + 1 < self.nodes.len() {
+                    self.compress_around(Some(ni + 1));
+                }
+            }
+        }
         true
     }
 
@@ -543,12 +748,41 @@ impl Quicklist {
         let (ni, off) = self
             .locate(index as isize)
             .expect("quicklist insert: index out of range");
+        self.insert_at(ni, off, v, after);
+    }
+
+    /// [`Quicklist::insert`] at element `off` of node `ni`.
+    fn insert_at(&mut self, ni: usize, off: usize, v: &[u8], after: bool) {
         let fill = self.fill;
         let sz = v.len();
         let node_count = self.nodes[ni].count();
-        let full = !allow_insert(Some(&self.nodes[ni]), fill, sz);
         let at_tail = after && off == node_count - 1;
         let at_head = !after && off == 0;
+        if is_large(sz) {
+            let at = if after { ni + 1 } else { ni };
+            if self.nodes[ni].is_plain() || at_tail || at_head {
+                self.nodes.insert(at, Node::plain(v));
+                self.compress_around(Some(ni + usize::from(!after)));
+                self.compress_around(Some(at));
+            } else {
+                // Split around the entry and put the plain node between
+                // the halves; plain nodes never merge, so no merging.
+                let other = self.split(ni, off, after);
+                if after {
+                    self.nodes.insert(ni + 1, Node::plain(v));
+                    self.nodes.insert(ni + 2, other);
+                } else {
+                    self.nodes.insert(ni, Node::plain(v));
+                    self.nodes.insert(ni, other);
+                }
+                for i in ni..ni + 3 {
+                    self.compress_around(Some(i));
+                }
+            }
+            self.count += 1;
+            return;
+        }
+        let full = !allow_insert(Some(&self.nodes[ni]), fill, sz);
         let avail_next = at_tail && allow_insert(self.nodes.get(ni + 1), fill, sz);
         let avail_prev = at_head && ni > 0 && allow_insert(self.nodes.get(ni - 1), fill, sz);
         if !full {
@@ -575,30 +809,42 @@ impl Quicklist {
             self.nodes.insert(at, Node::new(lp));
             self.compress_around(Some(at));
         } else {
-            // Split: with `after` the node keeps [0, off] and the new node
-            // takes the rest, headed by `v`; without, the new node takes
-            // [0, off) followed by `v` and goes before.
-            let node = &mut self.nodes[ni];
-            let lp = node.raw_mut();
-            let mut other = lp.clone();
+            // Split: the new node takes the side away from the entry and
+            // `v` at its near end.
+            let mut other = self.split(ni, off, after);
+            let lp = other.raw_mut();
             let center = if after {
-                lp.delete_range(off as isize + 1, usize::MAX);
-                other.delete_range(0, off + 1);
-                other.push_front(v);
-                node.sync();
-                self.nodes.insert(ni + 1, Node::new(other));
+                lp.push_front(v);
+                other.sync();
+                self.nodes.insert(ni + 1, other);
                 ni
             } else {
-                lp.delete_range(0, off);
-                other.delete_range(off as isize, usize::MAX);
-                other.push_back(v);
-                node.sync();
-                self.nodes.insert(ni, Node::new(other));
+                lp.push_back(v);
+                other.sync();
+                self.nodes.insert(ni, other);
                 ni + 1
             };
             self.merge_around(center);
         }
         self.count += 1;
+    }
+
+    /// `_quicklistSplitNode`: with `after`, node `ni` keeps [0, off] and the
+    /// returned node (not yet in the list) holds the rest; without, the
+    /// node keeps [off, end] and the returned node holds [0, off).
+    fn split(&mut self, ni: usize, off: usize, after: bool) -> Node {
+        let node = &mut self.nodes[ni];
+        let lp = node.raw_mut();
+        let mut other = lp.clone();
+        if after {
+            lp.delete_range(off as isize + 1, usize::MAX);
+            other.delete_range(0, off + 1);
+        } else {
+            lp.delete_range(0, off);
+            other.delete_range(off as isize, usize::MAX);
+        }
+        node.sync();
+        Node::new(other)
     }
 
     /// Deletes `count` elements from `start` (negative from the tail),
@@ -659,9 +905,21 @@ impl Quicklist {
         while removed < limit && ni >= 0 && (ni as usize) < self.nodes.len() {
             let i = ni as usize;
             // Skip nodes without a match without decompressing for write.
-            let has = {
-                let lp = self.nodes[i].listpack();
-                lp.first().and_then(|f| lp.find(f, v, 0)).is_some()
+            let has = match self.nodes[i].content() {
+                Content::Packed(lp) => lp.first().and_then(|f| lp.find(f, v, 0)).is_some(),
+                Content::Plain(b) => {
+                    if *b == *v {
+                        removed += 1;
+                        self.count -= 1;
+                        self.nodes.remove(i);
+                        self.compress_around(None);
+                        if from_tail {
+                            ni -= 1;
+                        }
+                        continue;
+                    }
+                    false
+                }
             };
             if !has {
                 ni += if from_tail { -1 } else { 1 };
@@ -726,7 +984,27 @@ impl Quicklist {
         };
         let mut first = Some(off);
         loop {
-            let lp = self.nodes[ni].listpack();
+            let lp = match self.nodes[ni].content() {
+                Content::Packed(lp) => lp,
+                Content::Plain(b) => {
+                    first = None;
+                    if !f(Entry::Str(&b)) {
+                        return;
+                    }
+                    if reverse {
+                        if ni == 0 {
+                            return;
+                        }
+                        ni -= 1;
+                    } else {
+                        ni += 1;
+                        if ni == self.nodes.len() {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+            };
             let mut p = match first.take() {
                 Some(o) => lp.seek(o as isize),
                 None if reverse => lp.last(),
@@ -808,6 +1086,15 @@ impl Quicklist {
             }
         }
         None
+    }
+
+    /// Removes plain node `ni` and returns its element.
+    fn pop_plain(&mut self, ni: usize) -> Item {
+        let b = self.nodes[ni].take_plain();
+        self.count -= 1;
+        self.nodes.remove(ni);
+        self.compress_around(None);
+        Item::Str(b)
     }
 
     /// After deleting `n` elements from node `ni` through `raw_mut`.
@@ -893,6 +1180,47 @@ impl Quicklist {
 }
 
 impl Quicklist {
+    /// Redis's `quicklistRepr` (DEBUG QUICKLIST): the list's and each
+    /// node's header fields, and with `full` every node's entries. There
+    /// are no bookmarks, and `recompress`/`attempted_compress` are always
+    /// 0 (we keep no such transient flags).
+    pub fn repr(&self, full: bool) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{{count : {}}}\n{{len : {}}}\n{{fill : {}}}\n{{compress : {}}}\n{{bookmark_count : 0}}\n",
+            self.count,
+            self.nodes.len(),
+            self.fill,
+            self.compress
+        );
+        for (i, n) in self.nodes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{{quicklist node({i})\n{{container : {}, encoding: {}, size: {}, count: {}, recompress: 0, attempted_compress: 0}}",
+                if n.is_plain() { "PLAIN" } else { "PACKED" },
+                if n.is_compressed() { "LZF" } else { "RAW" },
+                n.full_sz(),
+                n.count()
+            );
+            if full {
+                match n.content() {
+                    Content::Packed(lp) => {
+                        out.push_str("{ listpack:\n");
+                        out.push_str(&lp.repr());
+                        out.push_str("}\n");
+                    }
+                    Content::Plain(b) => {
+                        let _ = writeln!(out, "{{ entry : {} }}", String::from_utf8_lossy(&b));
+                    }
+                }
+                out.push_str("}\n");
+            }
+        }
+        out
+    }
+
     /// Heap bytes outside the list header, as Redis's `objectComputeSize`
     /// estimates a quicklist: the spilled node array exactly, plus the mean
     /// storage (allocated listpack, or LZF bytes) of the first `samples`
@@ -937,8 +1265,17 @@ mod tests {
         assert_eq!(sum, ql.len());
         for n in ql.nodes.iter() {
             assert!(n.count() > 0, "no empty nodes");
-            let lp = n.listpack();
-            assert_eq!((lp.len(), lp.bytes()), (n.count(), n.sz()));
+            match n.content() {
+                Content::Packed(lp) => {
+                    assert_eq!((lp.len(), lp.bytes()), (n.count(), n.sz()));
+                    // Only big elements get plain nodes.
+                    assert!(lp.iter().all(|e| !is_large(e.to_vec().len())));
+                }
+                Content::Plain(b) => {
+                    assert_eq!((n.count(), n.full_sz()), (1, b.len()));
+                    assert!(is_large(b.len()), "a plain node holds a big element");
+                }
+            }
         }
         // Ends stay raw within the compress depth.
         let d = ql.compress as usize;
@@ -1044,6 +1381,22 @@ mod tests {
         assert!(matches!(ql.nodes().nth(1), Some(NodeView::Lzf(..))));
     }
 
+    /// Rebuilds a list from its [`NodeView`]s, as an RDB loader would.
+    fn rebuild(ql: &Quicklist) -> Quicklist {
+        let mut copy = Quicklist::new(ql.fill(), ql.compress_depth() as i32);
+        for n in ql.nodes() {
+            match n {
+                NodeView::Raw(b) => copy.append_listpack(Listpack::from_bytes(b.to_vec()).unwrap()),
+                NodeView::Lzf(z, sz) => copy.append_listpack(
+                    Listpack::from_bytes(lzf::decompress(z, sz).unwrap()).unwrap(),
+                ),
+                NodeView::Plain(b) => copy.append_plain(b),
+                NodeView::PlainLzf(z, sz) => copy.append_plain(&lzf::decompress(z, sz).unwrap()),
+            }
+        }
+        copy
+    }
+
     #[test]
     fn nodes_round_trip_through_append_listpack() {
         let mut ql = Quicklist::new(-1, 1);
@@ -1051,14 +1404,7 @@ mod tests {
             ql.push_back(format!("v{}", i % 37).as_bytes());
         }
         assert!(ql.compressed_nodes() > 0);
-        let mut copy = Quicklist::new(-1, 1);
-        for n in ql.nodes() {
-            let bytes = match n {
-                NodeView::Raw(b) => b.to_vec(),
-                NodeView::Lzf(z, sz) => lzf::decompress(z, sz).unwrap(),
-            };
-            copy.append_listpack(Listpack::from_bytes(bytes).unwrap());
-        }
+        let copy = rebuild(&ql);
         assert_eq!(copy.to_vec(), ql.to_vec());
         assert_eq!(copy.node_count(), ql.node_count());
         assert_eq!(copy.position(b"v36"), Some(36));
@@ -1335,5 +1681,221 @@ mod tests {
         for (fill, depth, seed) in [(-2, 0, 1), (4, 0, 2), (-1, 1, 3), (3, 2, 4), (-5, 0, 5)] {
             run_model(fill, depth, seed, 8000);
         }
+    }
+
+    /// Sets the (thread-local) threshold for one test and restores it.
+    struct Threshold;
+    impl Threshold {
+        fn set(sz: u64) -> Threshold {
+            assert!(set_packed_threshold(sz));
+            Threshold
+        }
+    }
+    impl Drop for Threshold {
+        fn drop(&mut self) {
+            set_packed_threshold(0);
+        }
+    }
+
+    /// The same random operations with a threshold inside the range of
+    /// the values' sizes (0 to 600 bytes), so plain and packed nodes mix,
+    /// are inserted next to each other, split around, replaced by each
+    /// other, compressed and deleted.
+    #[test]
+    fn plain_nodes_match_vec_model() {
+        for (threshold, fill, depth, seed) in [
+            (1, -2, 0, 11),
+            (20, -2, 0, 12),
+            (20, 4, 1, 13),
+            (100, -1, 2, 14),
+            (300, 3, 1, 15),
+            (5, 1, 0, 16),
+            (50, 128, 3, 17),
+        ] {
+            let _t = Threshold::set(threshold);
+            run_model(fill, depth, seed, 6000);
+        }
+    }
+
+    #[test]
+    fn plain_nodes_round_trip_and_compress() {
+        let _t = Threshold::set(100);
+        let mut ql = Quicklist::new(-2, 1);
+        for i in 0..40 {
+            ql.push_back(format!("small-{i}").as_bytes());
+            ql.push_back(&[b'a' + (i % 26) as u8; 500]);
+        }
+        // Small elements between plain nodes each get a listpack.
+        assert_eq!(ql.node_count(), 80);
+        assert_eq!(ql.plain_nodes(), 40);
+        // Interior plain nodes of repeated bytes compress.
+        assert!(
+            ql.nodes
+                .iter()
+                .filter(|n| n.is_plain() && n.is_compressed())
+                .count()
+                >= 38
+        );
+        assert!(ql.nodes().any(|n| matches!(n, NodeView::PlainLzf(..))));
+        let copy = rebuild(&ql);
+        assert_eq!(copy.to_vec(), ql.to_vec());
+        assert_eq!(copy.plain_nodes(), 40);
+        assert_eq!(copy.uncompressed_bytes(), ql.uncompressed_bytes());
+        assert_eq!(ql.get(41).unwrap().into_bytes(), vec![b'a' + 20; 500]);
+        assert_eq!(ql.position(&[b'c'; 500]), Some(5));
+        assert_eq!(ql.remove_matching(&[b'c'; 500], 0), 2);
+        assert_eq!(ql.len(), 78);
+        let repr = ql.repr(true);
+        assert!(repr.starts_with("{count : 78}\n{len : 78}\n"));
+        assert!(repr.contains("{container : PLAIN, encoding: LZF, size: 500, count: 1,"));
+        assert!(repr.contains("{container : PACKED, encoding: RAW, size: 16, count: 1,"));
+    }
+
+    /// Layouts Redis 7.0.15 builds for the cases of `_quicklistInsert` and
+    /// `quicklistReplaceEntry` with big elements (seen with DEBUG QUICKLIST
+    /// and the ql_nodes of DEBUG OBJECT).
+    #[test]
+    fn plain_node_placement_follows_redis() {
+        fn shape(ql: &Quicklist) -> Vec<(bool, usize)> {
+            ql.nodes.iter().map(|n| (n.is_plain(), n.count())).collect()
+        }
+        let _t = Threshold::set(10);
+        let big = [b'x'; 10];
+        // Pushes: a plain node at the end, small ones start a new listpack.
+        let mut ql = Quicklist::default();
+        ql.push_back(b"a");
+        ql.push_back(&big);
+        ql.push_back(b"b");
+        ql.push_front(&big);
+        assert_eq!(shape(&ql), [(true, 1), (false, 1), (true, 1), (false, 1)]);
+        // Insert inside a listpack splits it around the plain node.
+        let mut ql = Quicklist::default();
+        for v in [b"a", b"b", b"c", b"d"] {
+            ql.push_back(v);
+        }
+        ql.insert(1, &big, true);
+        assert_eq!(shape(&ql), [(false, 2), (true, 1), (false, 2)]);
+        ql.insert(4, &big, false);
+        assert_eq!(
+            shape(&ql),
+            [(false, 2), (true, 1), (false, 1), (true, 1), (false, 1)]
+        );
+        // At a listpack's edge: next to it, no split.
+        ql.insert(0, &big, false);
+        ql.insert(6, &big, true);
+        assert_eq!(shape(&ql).len(), 7);
+        assert_eq!(
+            bytes_of(ql.to_vec()),
+            [&big[..], b"a", b"b", &big, b"c", &big, b"d", &big]
+        );
+        // Small inserts around a plain node go to the neighbour listpack.
+        let mut ql = Quicklist::default();
+        ql.push_back(b"a");
+        ql.push_back(&big);
+        ql.push_back(b"z");
+        ql.insert(1, b"b", false);
+        ql.insert(2, b"y", true);
+        assert_eq!(shape(&ql), [(false, 2), (true, 1), (false, 2)]);
+        // LSET: "Crash due to split quicklist node wrongly" (list.tcl).
+        let mut ql = Quicklist::default();
+        ql.push_front(b"aa");
+        ql.push_front(b"bb");
+        assert!(ql.set(-2, &big));
+        assert_eq!(shape(&ql), [(true, 1), (false, 1)]);
+        assert_eq!(ql.pop_back().unwrap().into_bytes(), b"aa");
+        assert_eq!(bytes_of(ql.to_vec()), [&big[..]]);
+        // LSET in the middle of a listpack: split, plain node between.
+        let mut ql = Quicklist::default();
+        for v in [b"aa", b"bb", b"cc", b"dd", b"ee"] {
+            ql.push_back(v);
+        }
+        assert!(ql.set(2, &big));
+        assert_eq!(shape(&ql), [(false, 2), (true, 1), (false, 2)]);
+        // Plain over plain stays in place; small over plain joins the
+        // next listpack.
+        assert!(ql.set(2, &[b'y'; 12]));
+        assert_eq!(shape(&ql), [(false, 2), (true, 1), (false, 2)]);
+        assert!(ql.set(2, b"cc"));
+        assert_eq!(shape(&ql), [(false, 2), (false, 3)]);
+        assert_eq!(
+            bytes_of(ql.to_vec()),
+            [&b"aa"[..], b"bb", b"cc", b"dd", b"ee"]
+        );
+        // LSET of the last element of a compressed list's tail listpack.
+        let _t = Threshold::set(100);
+        let mut ql = Quicklist::new(-2, 1);
+        ql.push_back(&[b'x'; 100]);
+        ql.push_back(&[b'x'; 32]);
+        ql.push_back(&[b'x'; 32]);
+        assert!(ql.set(-1, &[b'x'; 100]));
+        assert_eq!(shape(&ql), [(true, 1), (false, 1), (true, 1)]);
+    }
+
+    /// Redis's own quicklist.c tests of plain nodes ("Comprassion Plain
+    /// node", "NEXT plain node", "rotate plain node"), at several depths.
+    #[test]
+    fn redis_quicklist_c_plain_node_tests() {
+        for depth in [0, 1, 2, 3, 4, 5, 6, 10] {
+            let t = Threshold::set(1);
+            let mut ql = Quicklist::new(-2, depth);
+            for i in 0..500 {
+                // 256 bytes: "hello<i>" then zeros, as the C test's buffer.
+                let mut v = format!("hello{i}").into_bytes();
+                v.resize(256, 0);
+                ql.push_front(&v);
+            }
+            let mut i = 0;
+            ql.for_each(-1, true, |e| {
+                let mut want = format!("hello{i}").into_bytes();
+                want.resize(256, 0);
+                assert_eq!(e, Entry::Str(&want));
+                i += 1;
+                true
+            });
+            assert_eq!(i, 500);
+            if depth > 0 {
+                assert_eq!(ql.compressed_nodes(), 500 - 2 * depth as usize);
+            }
+            drop(t);
+
+            let t = Threshold::set(3);
+            let mut ql = Quicklist::new(-2, depth);
+            let strings: [&[u8]; 5] = [b"hello1", b"hello2", b"h3", b"h4", b"hello5"];
+            for s in strings {
+                ql.push_front(s);
+            }
+            let mut got = Vec::new();
+            ql.for_each(-1, true, |e| {
+                got.push(e.to_vec());
+                true
+            });
+            assert_eq!(got, strings);
+            assert_eq!(ql.node_count(), 4, "h4 and h3 share a listpack");
+            drop(t);
+
+            let _t = Threshold::set(5);
+            let mut ql = Quicklist::new(-2, depth);
+            for s in [b"hello1", b"hello4", b"hello3", b"hello2"] {
+                ql.push_front(s);
+            }
+            // quicklistRotate: the tail element moves to the head.
+            let tail = ql.pop_back().unwrap().into_bytes();
+            ql.push_front(&tail);
+            for i in 1..5u8 {
+                assert_eq!(ql.pop_front().unwrap().into_bytes()[5], b'0' + i);
+            }
+            assert!(ql.is_empty() && ql.node_count() == 0);
+        }
+    }
+
+    #[test]
+    fn threshold_limits() {
+        let _t = Threshold::set(1);
+        assert_eq!(packed_threshold(), 1);
+        assert!(set_packed_threshold((1 << 32) - (1 << 20)));
+        assert!(!set_packed_threshold((1 << 32) - (1 << 20) + 1));
+        assert_eq!(packed_threshold(), (1 << 32) - (1 << 20));
+        assert!(set_packed_threshold(0));
+        assert_eq!(packed_threshold(), DEFAULT_PACKED_THRESHOLD);
     }
 }
