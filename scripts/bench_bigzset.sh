@@ -110,7 +110,7 @@ for lo in range(0, n, batch):
 total = time.perf_counter() - t_start
 times.sort()
 p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-print("%.2f %.2f %.1f" % (times[-1] * 1e3, p99 * 1e3, total))
+print("%.2f %.2f %.2f" % (times[-1] * 1e3, p99 * 1e3, total))
 EOF
 }
 
