@@ -17,6 +17,12 @@
 #   BATCH      ZADDs per timed pipeline batch (1000)
 #
 # Output: a Markdown table meant to be pasted into a note.
+#
+# Figures of 2026-11-27 (2-core shared machine), used_memory bytes per member,
+# reddish before the skiplist layout change / after / Redis 7.0.15:
+#   10,000 members:   127 /  62 / 131   (RSS  123 /  73-85 / 137-144)
+#   100,000 members:  135 /  60 / 113   (RSS  113 /  57    / 115)
+#   1,000,000 members: 109 / 53 / 110   (RSS  108 /  51    / 119)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
