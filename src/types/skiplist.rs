@@ -31,18 +31,43 @@
 //! each step) or `unsafe`. We keep nodes in one `Vec` and link them by
 //! `u32` index, with a free list of vacated slots reused by later inserts:
 //! - safe code only, and a bad index is a panic, never memory corruption;
-//! - the links of all nodes live in a second arena, a pool of `Level`s,
-//!   `height` consecutive ones per node; a link caches the score of the
-//!   node it points to and where that node's links start, so a search
-//!   step reads one `Level` (24 bytes) and never the node itself unless
-//!   the scores tie: one cache miss per step, where Redis's pointer chase
-//!   takes one for the next node and a second for its member on a tie;
-//! - no allocation per node besides its member;
+//! - no allocation per node: a node is 40 bytes in the arena;
 //! - slots are contiguous, which helps the cache on scans.
 //!
+//! ## Where the bytes go
+//! A big sorted set is mostly its nodes, so the layout is sized to the
+//! byte (figures from `scripts/bench_bigzset.sh`, 1M members `member:N`:
+//! 53 bytes per member of `used_memory` against Redis 7.0's 110, and an
+//! RSS growth of 51 against 119):
+//! - **Level 0 lives in the node.** Three nodes in four have only the
+//!   bottom level, and there the span is always 1 (Redis stores it
+//!   anyway): a node holds its level-0 forward link as a bare `u32`, next
+//!   to the backward one. A level-0 search step reads the next node, which
+//!   it needs for the score and, on a tie, the member.
+//! - **Upper levels in a pool.** A node of height h > 1 owns h - 1
+//!   consecutive `Level`s in a second arena. An upper link caches the score
+//!   of the node it points to and where that node's own upper links start,
+//!   so an upper search step reads one 20-byte `Level` and not the node
+//!   (unless the scores tie): one cache miss per step. On average a node
+//!   has 1/3 of an upper link, 7 bytes.
+//! - **Short members inside the node.** A member of up to 15 bytes is
+//!   stored in the node's 16-byte member field, its length in the last
+//!   byte; a longer one is a `Box<[u8]>` in a side table that the field
+//!   indexes. An `ids`-style member thus costs no allocation (glibc would
+//!   give a 13-byte one a 32-byte chunk, plus 16 bytes of `Box`) and is
+//!   compared without a pointer chase.
+//! - **No height field.** A node's height is only needed when it is
+//!   deleted, and the delete's search path already tells it: the number of
+//!   levels on which the predecessor links to it.
+//! - **Arenas grow by an eighth once past 128 KB**, glibc's mmap threshold:
+//!   such blocks grow by `mremap`, which moves page mappings and copies
+//!   nothing, so the small steps are cheap (no reply stalls in the bench),
+//!   and a 1M-member set carries 6% of spare slots on average, not the 39%
+//!   of doubling (which would be 20 bytes a member).
+//!
 //! The price: at most 2^32 - 2 members per sorted set, and a slot vacated by
-//! a delete (its member and levels are freed at once, the slot's fixed 48
-//! bytes are not) waits in the free list for the next insert. [`ZSet`]
+//! a delete (its long member and its levels are freed at once, the slot's
+//! 40 bytes are not) waits in the free list for the next insert. [`ZSet`]
 //! compacts the arena with [`SkipList::shrink`] once vacated slots
 //! outnumber live ones, so a set that shrinks gives its memory back too.
 //! Index 0 is the header node, `NIL` (u32::MAX) is the null link.
@@ -58,7 +83,8 @@
 //! [`ZSet`] pairs the skiplist with a member index, the role of Redis's
 //! zset dict: a chained hash table of node ids whose chains run through
 //! the nodes themselves, so a member's bytes are stored once (in its node)
-//! and indexing it costs a 4-byte bucket share. Redis shares one sds
+//! and indexing it costs a 4-byte bucket share (and the node's 4-byte
+//! chain link). Redis shares one sds
 //! between its dict and skiplist for the same reason. The index resizes
 //! incrementally and scans with `dictScan`'s cursor, as Redis's dict.
 
@@ -75,16 +101,18 @@ const HEAD: u32 = 0;
 /// Index of a node in the arena; valid until that node is deleted.
 pub type NodeId = u32;
 
-/// One forward link, with two caches of the node it points to: its score
-/// and where its own links start in the pool. A search step compares
-/// against the next node's score and then continues from that node's
-/// links, so it reads one `Level` and never the node itself (unless the
-/// scores tie and members must be compared).
+/// One forward link on a level above the first, with two caches of the
+/// node it points to: its score and where its own upper links start in the
+/// pool. A search step on an upper level compares against the next node's
+/// score and continues from that node's links, so it reads one `Level` and
+/// never the node itself (unless the scores tie and members must be
+/// compared). The score is kept as two `u32` halves so the struct is 20
+/// bytes with 4-byte alignment rather than 24 with 8.
 #[derive(Debug, Clone, Copy)]
 struct Level {
     forward: u32,
     span: u32,
-    score: f64,
+    score: [u32; 2],
     fwd_base: u32,
 }
 
@@ -92,21 +120,86 @@ impl Level {
     const NONE: Level = Level {
         forward: NIL,
         span: 0,
-        score: 0.0,
-        fwd_base: 0,
+        score: [0, 0],
+        fwd_base: NIL,
     };
+
+    fn new(forward: u32, span: u32, score: f64, fwd_base: u32) -> Level {
+        let b = score.to_bits();
+        Level {
+            forward,
+            span,
+            score: [b as u32, (b >> 32) as u32],
+            fwd_base,
+        }
+    }
+
+    #[inline]
+    fn score(&self) -> f64 {
+        f64::from_bits(u64::from(self.score[0]) | (u64::from(self.score[1]) << 32))
+    }
+
+    #[inline]
+    fn set_score(&mut self, score: f64) {
+        let b = score.to_bits();
+        self.score = [b as u32, (b >> 32) as u32];
+    }
 }
 
-#[derive(Debug)]
+/// Members of up to this many bytes live inside their node.
+const INLINE_MAX: usize = 15;
+/// Last byte of a [`Member`] that refers to the long-member table.
+const LONG: u8 = 0xFF;
+
+/// A node's member: up to [`INLINE_MAX`] bytes stored in place, the length
+/// in the last byte; a longer one is a `Box<[u8]>` in the skiplist's
+/// long-member table, its index in the first four bytes and [`LONG`] in
+/// the last. Typical members (ids, `user:1234`) then cost no allocation
+/// of their own: glibc would round a 13-byte one up to a 32-byte chunk
+/// and the `Box` would add 16 bytes of pointer and length.
+#[derive(Debug, Clone, Copy, Default)]
+struct Member([u8; 16]);
+
+impl Member {
+    fn inline(bytes: &[u8]) -> Member {
+        debug_assert!(bytes.len() <= INLINE_MAX);
+        let mut m = [0u8; 16];
+        m[..bytes.len()].copy_from_slice(bytes);
+        m[15] = bytes.len() as u8;
+        Member(m)
+    }
+
+    fn long(idx: u32) -> Member {
+        let mut m = [0u8; 16];
+        m[..4].copy_from_slice(&idx.to_le_bytes());
+        m[15] = LONG;
+        Member(m)
+    }
+
+    /// The long-member table index, if the member is not inline.
+    #[inline]
+    fn long_idx(&self) -> Option<usize> {
+        (self.0[15] == LONG)
+            .then(|| u32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]) as usize)
+    }
+}
+
+/// A skiplist node: 40 bytes. Its level-0 link is the `next` field (that
+/// level's span is always 1, so it needs no span and, as the next node is
+/// read anyway to compare, no cached score); only the levels above, a
+/// quarter of the nodes have any, take `Level`s in the pool.
+#[derive(Debug, Clone, Copy)]
 struct Node {
-    ele: Box<[u8]>,
+    ele: Member,
     score: f64,
     backward: u32,
-    /// This node's links are `pool[base..base + height]`.
-    base: u32,
-    height: u32,
+    next: u32,
+    /// This node's links on levels 1.. are `pool[upper..upper + height - 1]`
+    /// (NIL for a node of height 1). The height itself is not stored: a
+    /// delete learns it from the predecessors that link to the node.
+    upper: u32,
     /// Next node in the same bucket of the owning [`ZSet`]'s member index
-    /// (NIL ends the chain); fits in what was the struct's padding.
+    /// (`MemberIndex::NONE`, 0, ends the chain).
     hnext: u32,
 }
 
@@ -223,10 +316,17 @@ impl<'a> LexRange<'a> {
 pub struct SkipList {
     nodes: Vec<Node>,
     free: Vec<u32>,
-    /// Every node's links, `height` consecutive entries per node.
+    /// Every node's links above level 0, `height - 1` consecutive entries
+    /// per node; the header's 31 come first.
     pool: Vec<Level>,
-    /// Vacated link blocks by height, reused by nodes of that height.
+    /// Vacated link blocks by their length (`height - 1`), reused by nodes
+    /// of that height.
     free_blocks: Vec<Vec<u32>>,
+    /// Members longer than [`INLINE_MAX`], by the index their node holds.
+    long: Vec<Box<[u8]>>,
+    long_free: Vec<u32>,
+    /// Sum of the lengths in `long`, so MEMORY USAGE is exact in O(1).
+    long_bytes: usize,
     tail: u32,
     length: usize,
     level: usize,
@@ -239,6 +339,25 @@ impl Default for SkipList {
     }
 }
 
+/// Makes room for one more element in an arena. Doubling while small; past
+/// 128 KB, glibc's mmap threshold (pinned in `main.rs`), by an eighth:
+/// such a block is `mremap`ed, its pages moved rather than copied, so a
+/// small step costs little and a big arena wastes 6% on average instead
+/// of doubling's 39% (a 1M-member set would otherwise carry half a million
+/// unused slots).
+fn reserve_one<T>(v: &mut Vec<T>) {
+    if v.len() < v.capacity() {
+        return;
+    }
+    let cap = v.capacity();
+    let extra = if cap * std::mem::size_of::<T>() < 128 * 1024 {
+        cap.max(8)
+    } else {
+        cap / 8
+    };
+    v.reserve_exact(extra);
+}
+
 impl SkipList {
     pub fn new() -> Self {
         Self::with_rng(XorShift::from_entropy())
@@ -247,18 +366,21 @@ impl SkipList {
     /// A skiplist whose level choices follow `rng` (tests want them fixed).
     pub fn with_rng(rng: XorShift) -> Self {
         let head = Node {
-            ele: Box::default(),
+            ele: Member::default(),
             score: 0.0,
             backward: NIL,
-            base: 0,
-            height: MAX_LEVEL as u32,
-            hnext: NIL,
+            next: NIL,
+            upper: 0,
+            hnext: MemberIndex::NONE,
         };
         SkipList {
             nodes: vec![head],
             free: Vec::new(),
-            pool: vec![Level::NONE; MAX_LEVEL],
-            free_blocks: vec![Vec::new(); MAX_LEVEL + 1],
+            pool: vec![Level::NONE; MAX_LEVEL - 1],
+            free_blocks: vec![Vec::new(); MAX_LEVEL],
+            long: Vec::new(),
+            long_free: Vec::new(),
+            long_bytes: 0,
             tail: NIL,
             length: 0,
             level: 1,
@@ -282,7 +404,7 @@ impl SkipList {
     // ---- node access ---------------------------------------------------
 
     pub fn first(&self) -> Option<NodeId> {
-        link(self.pool[self.nodes[HEAD as usize].base as usize].forward)
+        link(self.nodes[HEAD as usize].next)
     }
 
     pub fn last(&self) -> Option<NodeId> {
@@ -290,7 +412,7 @@ impl SkipList {
     }
 
     pub fn next(&self, id: NodeId) -> Option<NodeId> {
-        link(self.pool[self.node(id).base as usize].forward)
+        link(self.node(id).next)
     }
 
     pub fn prev(&self, id: NodeId) -> Option<NodeId> {
@@ -302,7 +424,7 @@ impl SkipList {
     }
 
     pub fn member(&self, id: NodeId) -> &[u8] {
-        &self.node(id).ele
+        self.ele(self.node(id))
     }
 
     /// (member, score) from head to tail; `.rev()` from tail to head.
@@ -319,116 +441,71 @@ impl SkipList {
 
     /// Inserts a member that is not present (the caller checks, through
     /// the dict, as `zslInsert`'s callers do). `score` must not be NaN.
-    pub fn insert(&mut self, score: f64, ele: Box<[u8]>) -> NodeId {
+    pub fn insert(&mut self, score: f64, ele: &[u8]) -> NodeId {
         debug_assert!(!score.is_nan());
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let l = self.pool[xb + i];
-                if self.before(&l, score, &ele) {
-                    rank[i] += l.span;
-                    x = l.forward;
-                    xb = l.fwd_base as usize;
-                } else {
-                    break;
-                }
-            }
-            update[i] = x;
-        }
-        let lvl = self.random_level();
-        if lvl > self.level {
-            for i in self.level..lvl {
-                rank[i] = 0;
-                update[i] = HEAD;
-                self.pool[self.nodes[HEAD as usize].base as usize + i].span = self.length as u32;
-            }
-            self.level = lvl;
-        }
-        let id = self.alloc(ele, score, lvl);
-        let idb = self.nodes[id as usize].base;
-        for i in 0..lvl {
-            let ub = self.nodes[update[i] as usize].base as usize + i;
-            let ul = self.pool[ub];
-            let gap = rank[0] - rank[i];
-            self.pool[idb as usize + i] = Level {
-                span: ul.span - gap,
-                ..ul
-            };
-            self.pool[ub] = Level {
-                forward: id,
-                span: gap + 1,
-                score,
-                fwd_base: idb,
-            };
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.pool[self.nodes[u as usize].base as usize + i].span += 1;
-        }
-        self.nodes[id as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
-        match self.pool[self.nodes[id as usize].base as usize].forward {
-            NIL => self.tail = id,
-            f => self.nodes[f as usize].backward = id,
-        }
-        self.length += 1;
+        let m = self.store_member(ele);
+        let id = self.alloc(m, score);
+        self.link_node(id);
         id
     }
 
-    /// Deletes (score, member); returns the member's bytes if it was there.
-    pub fn delete(&mut self, score: f64, ele: &[u8]) -> Option<Box<[u8]>> {
+    /// Deletes (score, member); whether it was there.
+    pub fn delete(&mut self, score: f64, ele: &[u8]) -> bool {
         let update = self.path_to(score, ele);
-        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
-        if x != NIL && self.nodes[x as usize].score == score && *self.nodes[x as usize].ele == *ele
-        {
-            self.unlink(x, &update);
-            Some(self.release(x))
+        let x = self.nodes[update[0] as usize].next;
+        if x != NIL && self.nodes[x as usize].score == score && self.ele_of(x) == ele {
+            let h = self.unlink(x, &update);
+            self.release(x, h);
+            true
         } else {
-            None
+            false
         }
     }
 
     /// Moves (cur, member) to `new` score, in place when its neighbours
-    /// still bracket it (`zslUpdateScore`). The member must be present.
+    /// still bracket it (`zslUpdateScore`), else unlinked and linked again
+    /// at its new place with a fresh height. Either way the node keeps its
+    /// id (and member), so the caller's index needs no change. The member
+    /// must be present.
     pub fn update_score(&mut self, cur: f64, ele: &[u8], new: f64) -> NodeId {
         let update = self.path_to(cur, ele);
-        let x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
+        let x = self.nodes[update[0] as usize].next;
         assert!(
-            x != NIL && self.nodes[x as usize].score == cur && *self.nodes[x as usize].ele == *ele,
+            x != NIL && self.nodes[x as usize].score == cur && self.ele_of(x) == ele,
             "zsl update_score: member not found"
         );
-        let n = &self.nodes[x as usize];
+        let n = self.nodes[x as usize];
         let back_ok = n.backward == NIL || self.nodes[n.backward as usize].score < new;
-        let fwd = self.pool[n.base as usize].forward;
-        let fwd_ok = fwd == NIL || self.nodes[fwd as usize].score > new;
+        let fwd_ok = n.next == NIL || self.nodes[n.next as usize].score > new;
         if back_ok && fwd_ok {
             self.nodes[x as usize].score = new;
-            for (i, &u) in update.iter().enumerate().take(self.level) {
-                let l = &mut self.pool[self.nodes[u as usize].base as usize + i];
+            for (i, &u) in update.iter().enumerate().take(self.level).skip(1) {
+                let l = &mut self.pool[self.nodes[u as usize].upper as usize + i - 1];
                 if l.forward == x {
-                    l.score = new;
+                    l.set_score(new);
                 }
             }
             return x;
         }
-        self.unlink(x, &update);
-        let ele = self.release(x);
-        self.insert(new, ele)
+        let h = self.unlink(x, &update);
+        if h > 1 {
+            self.free_blocks[h - 1].push(n.upper);
+        }
+        self.nodes[x as usize].score = new;
+        self.link_node(x);
+        x
     }
 
     /// 1-based rank of (score, member), 0 if absent (`zslGetRank`).
     pub fn rank(&self, score: f64, ele: &[u8]) -> usize {
         let mut rank = 0usize;
         let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
+        let mut xb = self.nodes[HEAD as usize].upper as usize;
+        for i in (1..self.level).rev() {
             loop {
-                let l = self.pool[xb + i];
-                if l.forward != NIL
-                    && (l.score < score
-                        || (l.score == score && *self.nodes[l.forward as usize].ele <= *ele))
+                let l = self.pool[xb + i - 1];
+                let s = l.score();
+                if l.forward != NIL && (s < score || (s == score && self.ele_of(l.forward) <= ele))
                 {
                     rank += l.span as usize;
                     x = l.forward;
@@ -437,9 +514,25 @@ impl SkipList {
                     break;
                 }
             }
-            if x != HEAD && *self.nodes[x as usize].ele == *ele {
+            if x != HEAD && self.ele_of(x) == ele {
                 return rank;
             }
+        }
+        loop {
+            let f = self.nodes[x as usize].next;
+            if f == NIL {
+                break;
+            }
+            let n = &self.nodes[f as usize];
+            if n.score < score || (n.score == score && self.ele(n) <= ele) {
+                rank += 1;
+                x = f;
+            } else {
+                break;
+            }
+        }
+        if x != HEAD && self.ele_of(x) == ele {
+            return rank;
         }
         0
     }
@@ -451,10 +544,10 @@ impl SkipList {
         }
         let mut traversed = 0usize;
         let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
+        let mut xb = self.nodes[HEAD as usize].upper as usize;
+        for i in (1..self.level).rev() {
             loop {
-                let l = self.pool[xb + i];
+                let l = self.pool[xb + i - 1];
                 if l.forward != NIL && traversed + l.span as usize <= rank {
                     traversed += l.span as usize;
                     x = l.forward;
@@ -467,7 +560,14 @@ impl SkipList {
                 return Some(x);
             }
         }
-        None
+        while traversed < rank {
+            x = self.nodes[x as usize].next;
+            if x == NIL {
+                return None;
+            }
+            traversed += 1;
+        }
+        Some(x)
     }
 
     /// Whether any element's score is in `r` (`zslIsInRange`).
@@ -486,8 +586,8 @@ impl SkipList {
         if !self.intersects_score(r) {
             return None;
         }
-        let x = self.descend(|n| !r.gte_min(n.score));
-        let x = self.pool[self.nodes[x as usize].base as usize].forward;
+        let x = self.descend(|s, _| !r.gte_min(s));
+        let x = self.nodes[x as usize].next;
         (x != NIL && r.lte_max(self.score(x))).then_some(x)
     }
 
@@ -496,7 +596,7 @@ impl SkipList {
         if !self.intersects_score(r) {
             return None;
         }
-        let x = self.descend(|n| r.lte_max(n.score));
+        let x = self.descend(|s, _| r.lte_max(s));
         (x != HEAD && r.gte_min(self.score(x))).then_some(x)
     }
 
@@ -517,8 +617,8 @@ impl SkipList {
         if !self.intersects_lex(r) {
             return None;
         }
-        let x = self.descend(|n| !r.gte_min(&n.ele));
-        let x = self.pool[self.nodes[x as usize].base as usize].forward;
+        let x = self.descend(|_, id| !r.gte_min(self.ele_of(id)));
+        let x = self.nodes[x as usize].next;
         (x != NIL && r.lte_max(self.member(x))).then_some(x)
     }
 
@@ -527,45 +627,25 @@ impl SkipList {
         if !self.intersects_lex(r) {
             return None;
         }
-        let x = self.descend(|n| r.lte_max(&n.ele));
+        let x = self.descend(|_, id| r.lte_max(self.ele_of(id)));
         (x != HEAD && r.gte_min(self.member(x))).then_some(x)
     }
 
-    /// Deletes every node with a score in `r`, handing each member to
-    /// `removed` (so the caller can drop it from its dict). Returns how many.
-    pub fn delete_range_by_score(
-        &mut self,
-        r: &ScoreRange,
-        removed: impl FnMut(Box<[u8]>, f64),
-    ) -> usize {
-        let update = self.path_while(|n| !r.gte_min(n.score));
-        self.delete_run(update, |n| r.lte_max(n.score), removed)
-    }
-
-    /// Deletes every node whose member is in `r`.
-    pub fn delete_range_by_lex(
-        &mut self,
-        r: &LexRange<'_>,
-        removed: impl FnMut(Box<[u8]>, f64),
-    ) -> usize {
-        let update = self.path_while(|n| !r.gte_min(&n.ele));
-        self.delete_run(update, |n| r.lte_max(&n.ele), removed)
-    }
-
-    /// Deletes ranks `start..=end`, 1-based (`zslDeleteRangeByRank`).
+    /// Deletes ranks `start..=end`, 1-based (`zslDeleteRangeByRank`),
+    /// showing each (member, score) to `removed` before it goes.
     pub fn delete_range_by_rank(
         &mut self,
         start: usize,
         end: usize,
-        mut removed: impl FnMut(Box<[u8]>, f64),
+        mut removed: impl FnMut(&[u8], f64),
     ) -> usize {
         let mut update = [HEAD; MAX_LEVEL];
         let mut traversed = 0usize;
         let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
+        let mut xb = self.nodes[HEAD as usize].upper as usize;
+        for i in (1..self.level).rev() {
             loop {
-                let l = self.pool[xb + i];
+                let l = self.pool[xb + i - 1];
                 if l.forward != NIL && traversed + (l.span as usize) < start {
                     traversed += l.span as usize;
                     x = l.forward;
@@ -576,14 +656,23 @@ impl SkipList {
             }
             update[i] = x;
         }
+        while traversed + 1 < start {
+            let f = self.nodes[x as usize].next;
+            if f == NIL {
+                break;
+            }
+            x = f;
+            traversed += 1;
+        }
+        update[0] = x;
         traversed += 1;
-        let mut x = self.pool[self.nodes[x as usize].base as usize].forward;
+        let mut x = self.nodes[x as usize].next;
         let mut n = 0;
         while x != NIL && traversed <= end {
-            let next = self.pool[self.nodes[x as usize].base as usize].forward;
-            let score = self.nodes[x as usize].score;
-            self.unlink(x, &update);
-            removed(self.release(x), score);
+            let next = self.nodes[x as usize].next;
+            removed(self.ele_of(x), self.nodes[x as usize].score);
+            let h = self.unlink(x, &update);
+            self.release(x, h);
             n += 1;
             traversed += 1;
             x = next;
@@ -591,17 +680,20 @@ impl SkipList {
         n
     }
 
-    /// Bytes held: the arena's slots, each node's levels and member.
+    /// Bytes held: the arenas, the free lists and the long members.
     pub fn bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.free.capacity() * 4
-            + self.nodes.iter().map(|n| n.ele.len()).sum::<usize>()
             + self.pool.capacity() * std::mem::size_of::<Level>()
+            + self.free_blocks.capacity() * std::mem::size_of::<Vec<u32>>()
             + self
                 .free_blocks
                 .iter()
                 .map(|b| b.capacity() * 4)
                 .sum::<usize>()
+            + self.long.capacity() * std::mem::size_of::<Box<[u8]>>()
+            + self.long_free.capacity() * 4
+            + self.long_bytes
     }
 
     /// Gives back arena slots vacated by deletes, renumbering nodes.
@@ -611,16 +703,30 @@ impl SkipList {
             return;
         }
         let mut fresh = SkipList::with_rng(self.rng.clone());
+        fresh.nodes.reserve_exact(self.length + 1);
+        fresh
+            .long
+            .reserve_exact(self.long.len() - self.long_free.len());
         let old = std::mem::take(&mut self.nodes);
-        let pool = std::mem::take(&mut self.pool);
-        let mut id = link(pool[old[HEAD as usize].base as usize].forward);
-        let mut nodes: Vec<Option<Node>> = old.into_iter().map(Some).collect();
-        // Re-inserting in order keeps each node's own height random, not
-        // its former one; the shape stays a valid skiplist either way.
+        let mut long = std::mem::take(&mut self.long);
+        let mut id = link(old[HEAD as usize].next);
+        // Appending in order keeps each node's own height random, not its
+        // former one; the shape stays a valid skiplist either way. Long
+        // members move to the fresh table without being copied.
         while let Some(i) = id {
-            let n = nodes[i as usize].take().expect("linked node");
-            id = link(pool[n.base as usize].forward);
-            fresh.insert(n.score, n.ele);
+            let n = &old[i as usize];
+            id = link(n.next);
+            let m = match n.ele.long_idx() {
+                Some(j) => {
+                    let b = std::mem::take(&mut long[j]);
+                    fresh.long_bytes += b.len();
+                    fresh.long.push(b);
+                    Member::long((fresh.long.len() - 1) as u32)
+                }
+                None => n.ele,
+            };
+            let x = fresh.alloc(m, n.score);
+            fresh.link_node(x);
         }
         *self = fresh;
     }
@@ -632,43 +738,36 @@ impl SkipList {
         &self.nodes[id as usize]
     }
 
-    /// Whether the node link `l` points to sorts before (score, ele); the
-    /// node itself is read only on a score tie.
-    fn before(&self, l: &Level, score: f64, ele: &[u8]) -> bool {
-        l.forward != NIL
-            && (l.score < score || (l.score == score && *self.nodes[l.forward as usize].ele < *ele))
+    #[inline]
+    fn ele<'a>(&'a self, n: &'a Node) -> &'a [u8] {
+        match n.ele.long_idx() {
+            None => &n.ele.0[..n.ele.0[15] as usize],
+            Some(j) => &self.long[j],
+        }
+    }
+
+    #[inline]
+    fn ele_of(&self, x: u32) -> &[u8] {
+        self.ele(&self.nodes[x as usize])
     }
 
     /// Per level, the last node sorting before (score, ele).
     fn path_to(&self, score: f64, ele: &[u8]) -> [u32; MAX_LEVEL] {
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let l = self.pool[xb + i];
-                if self.before(&l, score, ele) {
-                    x = l.forward;
-                    xb = l.fwd_base as usize;
-                } else {
-                    break;
-                }
-            }
-            update[i] = x;
-        }
-        update
+        self.path_while(|s, id| s < score || (s == score && self.ele_of(id) < ele))
     }
 
-    /// Per level, the last node for which `go` holds (`go` must be
-    /// monotone along the list: true then false).
-    fn path_while(&self, go: impl Fn(&Node) -> bool) -> [u32; MAX_LEVEL] {
+    /// Per level, the last node for which `go(score, id)` holds (`go` must
+    /// be monotone along the list: true then false). On the upper levels
+    /// the score comes from the link's cache, so the node is read only if
+    /// `go` asks for its member.
+    fn path_while(&self, go: impl Fn(f64, u32) -> bool) -> [u32; MAX_LEVEL] {
         let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
-        let mut xb = 0usize;
-        for i in (0..self.level).rev() {
+        let mut xb = self.nodes[HEAD as usize].upper as usize;
+        for i in (1..self.level).rev() {
             loop {
-                let l = self.pool[xb + i];
-                if l.forward != NIL && go(&self.nodes[l.forward as usize]) {
+                let l = self.pool[xb + i - 1];
+                if l.forward != NIL && go(l.score(), l.forward) {
                     x = l.forward;
                     xb = l.fwd_base as usize;
                 } else {
@@ -677,79 +776,186 @@ impl SkipList {
             }
             update[i] = x;
         }
+        loop {
+            let f = self.nodes[x as usize].next;
+            if f != NIL && go(self.nodes[f as usize].score, f) {
+                x = f;
+            } else {
+                break;
+            }
+        }
+        update[0] = x;
         update
     }
 
     /// The last node for which `go` holds, or the header.
-    fn descend(&self, go: impl Fn(&Node) -> bool) -> u32 {
+    fn descend(&self, go: impl Fn(f64, u32) -> bool) -> u32 {
         self.path_while(go)[0]
     }
 
-    fn delete_run(
-        &mut self,
-        update: [u32; MAX_LEVEL],
-        keep_going: impl Fn(&Node) -> bool,
-        mut removed: impl FnMut(Box<[u8]>, f64),
-    ) -> usize {
-        let mut x = self.pool[self.nodes[update[0] as usize].base as usize].forward;
-        let mut n = 0;
-        while x != NIL && keep_going(&self.nodes[x as usize]) {
-            let next = self.pool[self.nodes[x as usize].base as usize].forward;
-            let score = self.nodes[x as usize].score;
-            self.unlink(x, &update);
-            removed(self.release(x), score);
-            n += 1;
-            x = next;
+    /// Links the unlinked node `id` (its member and score set) at its place
+    /// with a fresh random height (`zslInsert` after the allocation).
+    fn link_node(&mut self, id: u32) {
+        let score = self.nodes[id as usize].score;
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut r = 0u32;
+        let mut x = HEAD;
+        let mut xb = self.nodes[HEAD as usize].upper as usize;
+        {
+            let ele = self.ele_of(id);
+            for i in (1..self.level).rev() {
+                loop {
+                    let l = self.pool[xb + i - 1];
+                    let s = l.score();
+                    if l.forward != NIL
+                        && (s < score || (s == score && self.ele_of(l.forward) < ele))
+                    {
+                        r += l.span;
+                        x = l.forward;
+                        xb = l.fwd_base as usize;
+                    } else {
+                        break;
+                    }
+                }
+                update[i] = x;
+                rank[i] = r;
+            }
+            loop {
+                let f = self.nodes[x as usize].next;
+                if f == NIL {
+                    break;
+                }
+                let n = &self.nodes[f as usize];
+                if n.score < score || (n.score == score && self.ele(n) < ele) {
+                    r += 1;
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            update[0] = x;
+            rank[0] = r;
         }
-        n
+        let lvl = self.random_level();
+        let hb = self.nodes[HEAD as usize].upper as usize;
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.pool[hb + i - 1].span = self.length as u32;
+            }
+            self.level = lvl;
+        }
+        let idb = if lvl > 1 {
+            self.alloc_block(lvl - 1)
+        } else {
+            NIL
+        };
+        self.nodes[id as usize].upper = idb;
+        for i in 1..lvl {
+            let ub = self.nodes[update[i] as usize].upper as usize + i - 1;
+            let ul = self.pool[ub];
+            let gap = rank[0] - rank[i];
+            self.pool[idb as usize + i - 1] = Level {
+                span: ul.span - gap,
+                ..ul
+            };
+            self.pool[ub] = Level::new(id, gap + 1, score, idb);
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.pool[self.nodes[u as usize].upper as usize + i - 1].span += 1;
+        }
+        let u0 = update[0] as usize;
+        let f = self.nodes[u0].next;
+        self.nodes[id as usize].next = f;
+        self.nodes[u0].next = id;
+        self.nodes[id as usize].backward = if update[0] == HEAD { NIL } else { update[0] };
+        match f {
+            NIL => self.tail = id,
+            f => self.nodes[f as usize].backward = id,
+        }
+        self.length += 1;
     }
 
     /// Takes `x` out of every level (`zslDeleteNode`); `update` holds the
-    /// predecessors found on the way to it.
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
-        for (i, &u) in update.iter().enumerate().take(self.level) {
-            let u = u as usize;
-            if self.pool[self.nodes[u].base as usize + i].forward == x {
-                let xl = self.pool[self.nodes[x as usize].base as usize + i];
-                self.pool[self.nodes[u].base as usize + i].span += xl.span;
-                self.pool[self.nodes[u].base as usize + i].span -= 1;
-                self.pool[self.nodes[u].base as usize + i].forward = xl.forward;
-                self.pool[self.nodes[u].base as usize + i].score = xl.score;
-                self.pool[self.nodes[u].base as usize + i].fwd_base = xl.fwd_base;
+    /// predecessors found on the way to it. Returns `x`'s height: the
+    /// levels on which its predecessor linked to it.
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> usize {
+        let mut height = 1;
+        let xu = self.nodes[x as usize].upper as usize;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(1) {
+            let ub = self.nodes[u as usize].upper as usize + i - 1;
+            if self.pool[ub].forward == x {
+                let xl = self.pool[xu + i - 1];
+                self.pool[ub] = Level {
+                    span: self.pool[ub].span + xl.span - 1,
+                    ..xl
+                };
+                height += 1;
             } else {
-                self.pool[self.nodes[u].base as usize + i].span -= 1;
+                self.pool[ub].span -= 1;
             }
         }
-        let back = self.nodes[x as usize].backward;
-        match self.pool[self.nodes[x as usize].base as usize].forward {
-            NIL => self.tail = back,
-            f => self.nodes[f as usize].backward = back,
+        let Node { next, backward, .. } = self.nodes[x as usize];
+        debug_assert_eq!(self.nodes[update[0] as usize].next, x);
+        self.nodes[update[0] as usize].next = next;
+        match next {
+            NIL => self.tail = backward,
+            f => self.nodes[f as usize].backward = backward,
         }
-        while self.level > 1
-            && self.pool[self.nodes[HEAD as usize].base as usize + self.level - 1].forward == NIL
-        {
+        let hb = self.nodes[HEAD as usize].upper as usize;
+        while self.level > 1 && self.pool[hb + self.level - 2].forward == NIL {
             self.level -= 1;
         }
         self.length -= 1;
+        height
     }
 
-    fn alloc(&mut self, ele: Box<[u8]>, score: f64, lvl: usize) -> u32 {
-        let base = match self.free_blocks[lvl].pop() {
-            Some(b) => b,
-            None => {
-                let b = self.pool.len();
-                assert!(b + lvl < NIL as usize, "zsl: link pool full");
-                self.pool.resize(b + lvl, Level::NONE);
-                b as u32
+    /// A member's storage: in place when short, else in the long table.
+    fn store_member(&mut self, ele: &[u8]) -> Member {
+        if ele.len() <= INLINE_MAX {
+            return Member::inline(ele);
+        }
+        self.long_bytes += ele.len();
+        match self.long_free.pop() {
+            Some(j) => {
+                self.long[j as usize] = ele.into();
+                Member::long(j)
             }
-        };
+            None => {
+                let j = self.long.len();
+                assert!(j < NIL as usize, "zsl: long member table full");
+                reserve_one(&mut self.long);
+                self.long.push(ele.into());
+                Member::long(j as u32)
+            }
+        }
+    }
+
+    /// `len` consecutive pool entries for a node's upper levels.
+    fn alloc_block(&mut self, len: usize) -> u32 {
+        if let Some(b) = self.free_blocks[len].pop() {
+            return b;
+        }
+        let b = self.pool.len();
+        assert!(b + len < NIL as usize, "zsl: link pool full");
+        for _ in 0..len {
+            reserve_one(&mut self.pool);
+            self.pool.push(Level::NONE);
+        }
+        b as u32
+    }
+
+    /// An unlinked node holding `ele` and `score`.
+    fn alloc(&mut self, ele: Member, score: f64) -> u32 {
         let node = Node {
             ele,
             score,
             backward: NIL,
-            base,
-            height: lvl as u32,
-            hnext: NIL,
+            next: NIL,
+            upper: NIL,
+            hnext: MemberIndex::NONE,
         };
         match self.free.pop() {
             Some(id) => {
@@ -759,19 +965,28 @@ impl SkipList {
             None => {
                 let id = self.nodes.len() as u32;
                 assert!(id != NIL, "zsl: arena full");
+                reserve_one(&mut self.nodes);
                 self.nodes.push(node);
                 id
             }
         }
     }
 
-    /// Frees an unlinked node's slot, handing back its member.
-    fn release(&mut self, x: u32) -> Box<[u8]> {
+    /// Frees an unlinked node of `height` levels: its slot, its link block
+    /// and a long member's bytes.
+    fn release(&mut self, x: u32, height: usize) {
         let n = &mut self.nodes[x as usize];
-        self.free_blocks[n.height as usize].push(n.base);
-        n.height = 0;
+        if height > 1 {
+            self.free_blocks[height - 1].push(n.upper);
+        }
+        if let Some(j) = n.ele.long_idx() {
+            let b = std::mem::take(&mut self.long[j]);
+            self.long_bytes -= b.len();
+            self.long_free.push(j as u32);
+        }
+        n.ele = Member::default();
+        n.upper = NIL;
         self.free.push(x);
-        std::mem::take(&mut n.ele)
     }
 
     /// 1 + one more level with probability 1/4 each time, at most 32.
@@ -1143,6 +1358,12 @@ struct MemberIndex {
 
 impl MemberIndex {
     const INITIAL: usize = 4;
+    /// An empty bucket and the end of a chain: node 0, the header, which
+    /// is never indexed. Zero, so that a new table is `calloc`ed: fresh
+    /// pages that need no clearing, faulted in as the incremental rehash
+    /// reaches them, where filling 1M buckets with `NIL` stalled the write
+    /// that started the resize for 3 ms.
+    const NONE: u32 = HEAD;
 
     fn tables(&self) -> usize {
         if self.rehash_idx.is_some() {
@@ -1152,15 +1373,15 @@ impl MemberIndex {
         }
     }
 
-    fn find(&self, nodes: &[Node], member: &[u8], h: u64) -> Option<u32> {
+    fn find(&self, zsl: &SkipList, member: &[u8], h: u64) -> Option<u32> {
         for t in &self.ht[..self.tables()] {
             if t.is_empty() {
                 continue;
             }
             let mut x = t[h as usize & (t.len() - 1)];
-            while x != NIL {
-                let n = &nodes[x as usize];
-                if *n.ele == *member {
+            while x != Self::NONE {
+                let n = &zsl.nodes[x as usize];
+                if zsl.ele(n) == member {
                     return Some(x);
                 }
                 x = n.hnext;
@@ -1169,18 +1390,18 @@ impl MemberIndex {
         None
     }
 
-    fn link(&mut self, nodes: &mut [Node], id: u32, h: u64) {
-        self.rehash(nodes, 1);
+    fn link(&mut self, zsl: &mut SkipList, id: u32, h: u64) {
+        self.rehash(zsl, 1);
         if self.rehash_idx.is_none() {
             if self.ht[0].is_empty() {
-                self.ht[0] = vec![NIL; Self::INITIAL];
+                self.ht[0] = vec![Self::NONE; Self::INITIAL];
             } else if self.used >= self.ht[0].len() {
                 self.start_resize(self.used + 1);
             }
         }
         let t = self.tables() - 1;
         let b = h as usize & (self.ht[t].len() - 1);
-        nodes[id as usize].hnext = self.ht[t][b];
+        zsl.nodes[id as usize].hnext = self.ht[t][b];
         self.ht[t][b] = id;
         self.used += 1;
     }
@@ -1193,12 +1414,12 @@ impl MemberIndex {
                 continue;
             }
             let b = h as usize & (len - 1);
-            let mut prev = NIL;
+            let mut prev = Self::NONE;
             let mut x = self.ht[t][b];
-            while x != NIL {
+            while x != Self::NONE {
                 let next = nodes[x as usize].hnext;
                 if x == id {
-                    if prev == NIL {
+                    if prev == Self::NONE {
                         self.ht[t][b] = next;
                     } else {
                         nodes[prev as usize].hnext = next;
@@ -1218,13 +1439,13 @@ impl MemberIndex {
         if self.rehash_idx.is_some() || size == self.ht[0].len() {
             return;
         }
-        self.ht[1] = vec![NIL; size];
+        self.ht[1] = vec![Self::NONE; size];
         self.rehash_idx = Some(0);
     }
 
     /// Moves up to `n` buckets of `ht[0]` to `ht[1]`, visiting at most
     /// `10 n` empty ones (`dictRehash`).
-    fn rehash(&mut self, nodes: &mut [Node], n: usize) {
+    fn rehash(&mut self, zsl: &mut SkipList, n: usize) {
         let Some(mut idx) = self.rehash_idx else {
             return;
         };
@@ -1232,7 +1453,7 @@ impl MemberIndex {
         let mask1 = self.ht[1].len() - 1;
         while moved < n && idx < self.ht[0].len() {
             let mut x = self.ht[0][idx];
-            if x == NIL {
+            if x == Self::NONE {
                 idx += 1;
                 empty -= 1;
                 if empty == 0 {
@@ -1240,14 +1461,14 @@ impl MemberIndex {
                 }
                 continue;
             }
-            while x != NIL {
-                let next = nodes[x as usize].hnext;
-                let b = hash_key(&nodes[x as usize].ele) as usize & mask1;
-                nodes[x as usize].hnext = self.ht[1][b];
+            while x != Self::NONE {
+                let next = zsl.nodes[x as usize].hnext;
+                let b = hash_key(zsl.ele_of(x)) as usize & mask1;
+                zsl.nodes[x as usize].hnext = self.ht[1][b];
                 self.ht[1][b] = x;
                 x = next;
             }
-            self.ht[0][idx] = NIL;
+            self.ht[0][idx] = Self::NONE;
             idx += 1;
             moved += 1;
         }
@@ -1269,7 +1490,7 @@ impl MemberIndex {
 
     fn emit_bucket(&self, nodes: &[Node], t: usize, b: usize, f: &mut impl FnMut(u32)) {
         let mut x = self.ht[t][b];
-        while x != NIL {
+        while x != Self::NONE {
             f(x);
             x = nodes[x as usize].hnext;
         }
@@ -1357,7 +1578,7 @@ impl ZSet {
     }
 
     fn find(&self, member: &[u8], h: u64) -> Option<u32> {
-        self.index.find(&self.zsl.nodes, member, h)
+        self.index.find(&self.zsl, member, h)
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
@@ -1373,14 +1594,12 @@ impl ZSet {
             if old == score {
                 return Added::Unchanged;
             }
-            // A move may re-create the node (new id, fresh `hnext`).
-            self.index.unlink(&mut self.zsl.nodes, id, h);
-            let id = self.zsl.update_score(old, member, score);
-            self.index.link(&mut self.zsl.nodes, id, h);
+            // The node keeps its id (and its place in the index).
+            self.zsl.update_score(old, member, score);
             return Added::Updated;
         }
-        let id = self.zsl.insert(score, member.into());
-        self.index.link(&mut self.zsl.nodes, id, h);
+        let id = self.zsl.insert(score, member);
+        self.index.link(&mut self.zsl, id, h);
         Added::New
     }
 
@@ -1411,11 +1630,11 @@ impl ZSet {
         self.zsl.shrink();
         self.index = MemberIndex::default();
         let size = self.zsl.len().max(MemberIndex::INITIAL).next_power_of_two();
-        self.index.ht[0] = vec![NIL; size];
+        self.index.ht[0] = vec![MemberIndex::NONE; size];
         let mut x = self.zsl.first();
         while let Some(id) = x {
-            let h = hash_key(&self.zsl.nodes[id as usize].ele);
-            self.index.link(&mut self.zsl.nodes, id, h);
+            let h = hash_key(self.zsl.ele_of(id));
+            self.index.link(&mut self.zsl, id, h);
             x = self.zsl.next(id);
         }
     }
@@ -1461,11 +1680,11 @@ impl ZSet {
         let mut x = self.zsl.by_rank(start + 1);
         for _ in start..=end {
             let Some(id) = x else { break };
-            let h = hash_key(&self.zsl.nodes[id as usize].ele);
+            let h = hash_key(self.zsl.ele_of(id));
             x = self.zsl.next(id);
             self.index.unlink(&mut self.zsl.nodes, id, h);
         }
-        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |_, _| {});
+        let n = self.zsl.delete_range_by_rank(start + 1, end + 1, |_, _| ());
         self.compact();
         n
     }
@@ -1476,12 +1695,12 @@ impl ZSet {
         let mut cursor = cursor;
         let mut seen = 0usize;
         let mut calls = count.max(1).saturating_mul(10);
-        let nodes = &self.zsl.nodes;
+        let zsl = &self.zsl;
         loop {
-            cursor = self.index.scan(nodes, cursor, |id| {
+            cursor = self.index.scan(&zsl.nodes, cursor, |id| {
                 seen += 1;
-                let n = &nodes[id as usize];
-                f(&n.ele, n.score)
+                let n = &zsl.nodes[id as usize];
+                f(zsl.ele(n), n.score)
             });
             calls -= 1;
             if cursor == 0 || seen >= count || calls == 0 {
@@ -1497,39 +1716,21 @@ impl ZSet {
 }
 
 impl SkipList {
-    /// Heap bytes, as [`SkipList::bytes`] but with the members' own bytes
-    /// estimated from the first `samples` nodes in order (Redis's
-    /// `objectComputeSize` walks the skiplist from its head the same way):
-    /// the arena, link pool and free lists are counted exactly, in O(1).
-    pub fn mem_usage(&self, samples: usize) -> usize {
-        let fixed = self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.free.capacity() * 4
-            + self.pool.capacity() * std::mem::size_of::<Level>()
-            + self
-                .free_blocks
-                .iter()
-                .map(|b| b.capacity() * 4)
-                .sum::<usize>()
-            + self.free_blocks.capacity() * std::mem::size_of::<Vec<u32>>();
-        let mut sum = 0usize;
-        let mut seen = 0usize;
-        for (m, _) in self.iter().take(samples) {
-            sum += m.len();
-            seen += 1;
-        }
-        if seen == 0 {
-            fixed
-        } else {
-            fixed + (sum as f64 / seen as f64 * self.length as f64) as usize
-        }
+    /// Heap bytes, for MEMORY USAGE: everything [`SkipList::bytes`]
+    /// counts, exactly and in O(1) (the long members' bytes are a running
+    /// sum, short members live in the nodes), so unlike Redis's
+    /// `objectComputeSize` nothing is sampled and `samples` is not needed.
+    pub fn mem_usage(&self) -> usize {
+        self.bytes()
     }
 }
 
 impl ZSet {
     /// Heap bytes outside the boxed `ZSet`: the member index's buckets
-    /// exactly plus [`SkipList::mem_usage`].
-    pub fn mem_usage(&self, samples: usize) -> usize {
-        self.index.bytes() + self.zsl.mem_usage(samples)
+    /// plus [`SkipList::mem_usage`], all exact; `samples` (MEMORY USAGE's
+    /// SAMPLES) does not change the answer.
+    pub fn mem_usage(&self, _samples: usize) -> usize {
+        self.index.bytes() + self.zsl.mem_usage()
     }
 }
 
@@ -1570,44 +1771,99 @@ mod tests {
         for t in &z.index.ht {
             for (b, &head) in t.iter().enumerate() {
                 let mut x = head;
-                while x != NIL {
-                    let n = &zsl.nodes[x as usize];
-                    assert_eq!(hash_key(&n.ele) as usize & (t.len() - 1), b);
-                    assert_eq!(z.index.find(&zsl.nodes, &n.ele, hash_key(&n.ele)), Some(x));
+                while x != MemberIndex::NONE {
+                    let m = zsl.ele_of(x);
+                    assert_eq!(hash_key(m) as usize & (t.len() - 1), b);
+                    assert_eq!(z.index.find(zsl, m, hash_key(m)), Some(x));
                     indexed += 1;
-                    x = n.hnext;
+                    x = zsl.nodes[x as usize].hnext;
                 }
             }
         }
         assert_eq!(indexed, zsl.len());
-        // Spans at every level add up to ranks; backward links mirror
-        // forward ones; the level count is the highest used level.
-        for i in 0..zsl.level {
+        // Level 0 links every node once, backward links mirror it.
+        let mut x = HEAD;
+        let mut n = 0;
+        while zsl.nodes[x as usize].next != NIL {
+            let f = zsl.nodes[x as usize].next;
+            let back = if x == HEAD { NIL } else { x };
+            assert_eq!(zsl.nodes[f as usize].backward, back);
+            x = f;
+            n += 1;
+        }
+        assert_eq!(n, zsl.len());
+        assert_eq!(zsl.tail, if n == 0 { NIL } else { x });
+        // Upper spans add up to ranks, caches match their nodes, a node on
+        // a level is on every level below, the level count is the highest
+        // used level; the long-member sum is right.
+        let heights = heights(zsl);
+        for i in 1..zsl.level {
             let mut x = HEAD;
             let mut rank = 0usize;
             loop {
-                let l = zsl.pool[zsl.nodes[x as usize].base as usize + i];
+                let l = zsl.pool[zsl.nodes[x as usize].upper as usize + i - 1];
                 if l.forward == NIL {
                     break;
                 }
                 rank += l.span as usize;
                 let f = l.forward;
                 assert_eq!(zsl.by_rank(rank), Some(f), "level {i}");
-                assert_eq!(l.score.to_bits(), zsl.nodes[f as usize].score.to_bits());
-                assert_eq!(l.fwd_base, zsl.nodes[f as usize].base);
+                assert_eq!(l.score().to_bits(), zsl.nodes[f as usize].score.to_bits());
+                assert_eq!(l.fwd_base, zsl.nodes[f as usize].upper);
+                assert!(heights[f as usize] > i);
                 x = f;
             }
         }
+        let hb = zsl.nodes[HEAD as usize].upper as usize;
+        assert!(zsl.level == 1 || zsl.pool[hb + zsl.level - 2].forward != NIL);
+        let long: usize = zsl
+            .iter()
+            .map(|(m, _)| m.len())
+            .filter(|&l| l > INLINE_MAX)
+            .sum();
+        assert_eq!(long, zsl.long_bytes);
         let fwd: Vec<_> = zsl.iter().map(|(m, s)| (m.to_vec(), s)).collect();
         let mut back: Vec<_> = zsl.iter().rev().map(|(m, s)| (m.to_vec(), s)).collect();
         back.reverse();
         assert_eq!(fwd, back);
-        assert!(zsl.level == 1 || zsl.pool[zsl.level - 1].forward != NIL);
     }
 
+    /// Each node's height, counted by walking the levels (0 for free slots
+    /// and the header).
+    fn heights(zsl: &SkipList) -> Vec<usize> {
+        let mut h = vec![0usize; zsl.nodes.len()];
+        let mut x = zsl.nodes[HEAD as usize].next;
+        while x != NIL {
+            h[x as usize] = 1;
+            x = zsl.nodes[x as usize].next;
+        }
+        for i in 1..zsl.level {
+            let mut x = HEAD;
+            loop {
+                let f = zsl.pool[zsl.nodes[x as usize].upper as usize + i - 1].forward;
+                if f == NIL {
+                    break;
+                }
+                assert_eq!(
+                    h[f as usize], i,
+                    "a node on level {i} is on the levels below"
+                );
+                h[f as usize] = i + 1;
+                x = f;
+            }
+        }
+        h
+    }
+
+    /// Short members, and one in five made long enough (over
+    /// `INLINE_MAX`) to live in the long-member table.
     fn rand_member(rng: &mut XorShift) -> Vec<u8> {
         let len = 1 + rng.below(3) as usize;
-        (0..len).map(|_| b'a' + rng.below(6) as u8).collect()
+        let mut m: Vec<u8> = (0..len).map(|_| b'a' + rng.below(6) as u8).collect();
+        if rng.below(5) == 0 {
+            m.extend_from_slice(b"-a-longer-member");
+        }
+        m
     }
 
     fn rand_score(rng: &mut XorShift) -> f64 {
@@ -2020,15 +2276,157 @@ mod tests {
     }
 
     #[test]
+    fn members_inline_up_to_15_bytes_and_long_beyond() {
+        let mut z = ZSet::with_rng(XorShift::new(11));
+        let member = |len: usize| -> Vec<u8> { (0..len).map(|i| b'a' + (i % 26) as u8).collect() };
+        for len in 0..40 {
+            z.insert(&member(len), -(len as f64));
+        }
+        assert_eq!(z.zsl.long.len(), 40 - 16);
+        assert_eq!(z.zsl.long_bytes, (16..40).sum::<usize>());
+        for len in 0..40 {
+            let m = member(len);
+            assert_eq!(z.score(&m), Some(-(len as f64)));
+            let id = z.find(&m, hash_key(&m)).unwrap();
+            assert_eq!(z.zsl.member(id), &m[..]);
+            assert_eq!(
+                z.zsl.nodes[id as usize].ele.long_idx().is_some(),
+                len > INLINE_MAX
+            );
+        }
+        // A move keeps the node, and with it a long member's storage.
+        let m = member(30);
+        let id = z.find(&m, hash_key(&m)).unwrap();
+        assert_eq!(z.insert(&m, 100.0), Added::Updated);
+        assert_eq!(z.find(&m, hash_key(&m)), Some(id));
+        assert_eq!(z.rank(&m, false), Some(39));
+        check_invariants(&z);
+        // Freed long slots are reused, and the byte sum follows.
+        for len in 20..30 {
+            assert_eq!(z.remove(&member(len)), Some(-(len as f64)));
+        }
+        assert_eq!(z.zsl.long_free.len(), 10);
+        z.insert(&member(35)[1..], 0.0);
+        assert_eq!(z.zsl.long_free.len(), 9);
+        assert_eq!(z.zsl.long.len(), 40 - 16);
+        check_invariants(&z);
+        z.shrink_arena();
+        assert_eq!(z.zsl.long.len(), 40 - 16 - 9);
+        assert!(z.zsl.long_free.is_empty());
+        check_invariants(&z);
+        assert_eq!(z.score(&member(39)), Some(-39.0));
+        assert_eq!(z.score(&member(35)[1..]), Some(0.0));
+    }
+
+    #[test]
+    fn arenas_grow_by_an_eighth_once_large() {
+        let mut v: Vec<Node> = Vec::new();
+        let mut caps = vec![];
+        for _ in 0..20000 {
+            reserve_one(&mut v);
+            if caps.last() != Some(&v.capacity()) {
+                caps.push(v.capacity());
+            }
+            v.push(SkipList::new().nodes[0]);
+        }
+        // Doubling to 128 KB (3277 nodes of 40 bytes), then +1/8.
+        assert_eq!(&caps[..4], &[8, 16, 32, 64]);
+        let big = caps.iter().position(|&c| c * 40 >= 128 * 1024).unwrap();
+        for w in caps[big..].windows(2) {
+            assert_eq!(w[1], w[0] + w[0] / 8);
+        }
+        assert!(v.capacity() < 20000 * 9 / 8 + 1);
+        assert_eq!(std::mem::size_of::<Node>(), 40);
+        assert_eq!(std::mem::size_of::<Level>(), 20);
+    }
+
+    #[test]
     fn levels_follow_p_quarter() {
         let mut zsl = SkipList::with_rng(XorShift::new(5));
         let n = 20000;
         for i in 0..n {
-            zsl.insert(i as f64, Box::from(&b"m"[..]));
+            zsl.insert(i as f64, b"m");
         }
-        let links: usize = zsl.nodes[1..].iter().map(|x| x.height as usize).sum();
+        let links: usize = heights(&zsl).iter().sum();
         let avg = links as f64 / n as f64;
         assert!((1.28..1.39).contains(&avg), "average levels {avg}");
         assert!(zsl.levels() >= 6 && zsl.levels() <= 12);
+    }
+
+    /// Rough speed figures of the big-set operations, run by hand with
+    /// `cargo test --release --lib skiplist::tests::speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn speed() {
+        use std::time::Instant;
+        let n = 1_000_000usize;
+        let ops = 200_000usize;
+        let mut rng = XorShift::new(1);
+        let members: Vec<Vec<u8>> = (0..n).map(|i| format!("member:{i}").into_bytes()).collect();
+        let mut z = ZSet::new();
+        let report = |what: &str, t: Instant, k: usize| {
+            eprintln!(
+                "{what:>24}: {:6.0} ns/op",
+                t.elapsed().as_nanos() as f64 / k as f64
+            );
+        };
+        let t = Instant::now();
+        let mut worst = vec![(std::time::Duration::ZERO, 0); 5];
+        for (i, m) in members.iter().enumerate() {
+            let t1 = Instant::now();
+            z.insert(m, rng.below(1 << 30) as f64);
+            let d = t1.elapsed();
+            if d > worst[4].0 {
+                worst[4] = (d, i);
+                worst.sort_by(|a, b| b.cmp(a));
+            }
+        }
+        report("insert 1M", t, n);
+        // Stalls would show at the same positions run after run (arena or
+        // index growth); the machine's own noise does not.
+        eprintln!("{:>24}: {worst:?}", "worst inserts (at)");
+        let pick: Vec<usize> = (0..ops).map(|_| rng.below(n as u64) as usize).collect();
+        let t = Instant::now();
+        let mut sum = 0.0;
+        for &i in &pick {
+            sum += z.score(&members[i]).unwrap_or(0.0);
+        }
+        report("score", t, ops);
+        let t = Instant::now();
+        let mut total = 0usize;
+        for &i in &pick {
+            total += z.rank(&members[i], false).unwrap_or(0);
+        }
+        report("rank", t, ops);
+        let t = Instant::now();
+        for &i in &pick {
+            let mut x = z.list().by_rank(i + 1);
+            for _ in 0..10 {
+                let Some(id) = x else { break };
+                total += z.list().member(id).len();
+                x = z.list().next(id);
+            }
+        }
+        report("by_rank + 10 next", t, ops);
+        let t = Instant::now();
+        for &i in &pick {
+            z.insert(&members[i], rng.below(1 << 30) as f64);
+        }
+        report("update score (move)", t, ops);
+        let t = Instant::now();
+        for _ in 0..ops {
+            z.delete_range_by_rank(0, 0);
+        }
+        report("pop min", t, ops);
+        let t = Instant::now();
+        for &i in &pick {
+            z.remove(&members[i]);
+        }
+        report("remove", t, ops);
+        eprintln!(
+            "(sums {sum} {total}, {} left, {} bytes)",
+            z.len(),
+            z.bytes()
+        );
     }
 }

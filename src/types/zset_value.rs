@@ -242,7 +242,8 @@ impl ZSetVal {
 impl ZSetVal {
     /// Heap bytes the sorted set holds beyond its 40-byte `Value` (Redis's
     /// `objectComputeSize` for `OBJ_ZSET`): a listpack's buffer exactly;
-    /// a skiplist's arena and index exactly plus sampled member bytes.
+    /// a skiplist's arenas, index and long members exactly (short members
+    /// live in the nodes), so for sorted sets `samples` changes nothing.
     pub fn mem_usage(&self, samples: usize) -> usize {
         match self {
             ZSetVal::Listpack(l) => l.as_listpack().allocated(),
