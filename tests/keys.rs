@@ -525,6 +525,41 @@ fn dirty_counts_real_changes_only() {
     assert_eq!(changes(&mut c), d + 3);
 }
 
+/// BITFIELD SET/INCRBY count one change per field whose value moved (or
+/// every field when the key was created or grew), as Redis 7.0's
+/// `bitfieldGeneric`; a SET rewriting the same value adds nothing.
+#[test]
+fn bitfield_dirty_counts_changed_fields() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let bf = |c: &mut redis::Connection, args: &[&str]| {
+        let _: redis::Value = redis::cmd("BITFIELD").arg("f").arg(args).query(c).unwrap();
+    };
+    let d = changes(&mut c);
+    bf(&mut c, &["SET", "i5", "0", "0", "SET", "u3", "8", "0"]);
+    assert_eq!(changes(&mut c), d + 2, "created: every field counts");
+    bf(&mut c, &["SET", "i5", "0", "0"]);
+    assert_eq!(changes(&mut c), d + 2, "same value: no change");
+    bf(
+        &mut c,
+        &[
+            "SET", "i5", "0", "1", "SET", "u3", "8", "0", "INCRBY", "u3", "8", "2",
+        ],
+    );
+    assert_eq!(changes(&mut c), d + 4);
+    bf(
+        &mut c,
+        &[
+            "INCRBY", "u3", "8", "0", "OVERFLOW", "FAIL", "INCRBY", "u3", "8", "9",
+        ],
+    );
+    assert_eq!(
+        changes(&mut c),
+        d + 4,
+        "INCRBY 0 and a failed INCRBY change nothing"
+    );
+}
+
 /// OBJECT IDLETIME counts whole seconds of an LRU clock that ticks with the
 /// server's cron, so after 2.1 s it reads 2 or 3 depending on the clock's
 /// phase (Redis alike); OBJECT itself never touches the key, and an access
