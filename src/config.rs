@@ -562,8 +562,12 @@ pub static TABLE: &[ConfigDef] = &[
         c.hz = hz as u32;
         c.store("hz", Value::Num(hz));
     }),
-    int("min-replicas-to-write", MODIFIABLE, 0, INT_MAX, 0).alias("min-slaves-to-write"),
-    int("min-replicas-max-lag", MODIFIABLE, 0, INT_MAX, 10).alias("min-slaves-max-lag"),
+    int("min-replicas-to-write", MODIFIABLE, 0, INT_MAX, 0)
+        .alias("min-slaves-to-write")
+        .field(|c, v| c.min_replicas_to_write = v.num() as u32),
+    int("min-replicas-max-lag", MODIFIABLE, 0, INT_MAX, 10)
+        .alias("min-slaves-max-lag")
+        .field(|c, v| c.min_replicas_max_lag = v.num() as u32),
     int("watchdog-period", MODIFIABLE | HIDDEN, 0, INT_MAX, 0),
     int("shutdown-timeout", MODIFIABLE, 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", MODIFIABLE, 0, INT_MAX, 0),
@@ -901,6 +905,11 @@ pub struct Config {
     pub list_compress_depth: i32,
     /// Keyspace notification classes, Redis's `NOTIFY_*` bits.
     pub notify_keyspace_events: u32,
+    /// `min-replicas-to-write` / `min-replicas-max-lag`: with both non-zero
+    /// a master needs that many good replicas to accept writes; reddish has
+    /// none, so writes are then refused with NOREPLICAS, as Redis does.
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag: u32,
     /// Where `main` writes the process id (removed at exit).
     pub pidfile: Option<String>,
     /// The config file we were started with (absolute), for CONFIG REWRITE and INFO.
@@ -959,6 +968,8 @@ impl Default for Config {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             notify_keyspace_events: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             pidfile: None,
             config_file: None,
             values: TABLE.iter().map(default_value).collect(),

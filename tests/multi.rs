@@ -108,3 +108,31 @@ fn client_list_shows_the_transaction_as_redis_does() {
     );
     assert_eq!(seen[1], seen[0]);
 }
+
+/// INFO replication shows `min_slaves_good_slaves` exactly while
+/// min-replicas-to-write and min-replicas-max-lag are both non-zero (the
+/// differential script cannot compare INFO replication: master_replid is
+/// random).
+#[test]
+fn info_replication_shows_good_replicas_when_min_replicas_is_set() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let info = |c: &mut redis::Connection| -> String {
+        redis::cmd("INFO").arg("replication").query(c).unwrap()
+    };
+    assert!(!info(&mut c).contains("min_slaves_good_slaves"));
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-to-write")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    assert!(info(&mut c).contains("\r\nconnected_slaves:0\r\nmin_slaves_good_slaves:0\r\n"));
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-max-lag")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    assert!(!info(&mut c).contains("min_slaves_good_slaves"));
+}

@@ -92,7 +92,7 @@ pub fn info_string(srv: &mut Server, wanted: &[bool]) -> String {
             "memory" => memory_section(srv, &mut out),
             "persistence" => persistence_section(srv, &mut out),
             "stats" => stats_section(srv, &mut out),
-            "replication" => replication_section(&mut out),
+            "replication" => replication_section(srv, &mut out),
             "cpu" => cpu_section(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats_section(srv, &mut out),
@@ -585,10 +585,13 @@ fn master_replid() -> &'static str {
     ID.get_or_init(|| crate::server::random_hex(40))
 }
 
-fn replication_section(out: &mut String) {
+fn replication_section(srv: &Server, out: &mut String) {
     out.push_str("# Replication\r\n");
     field!(out, "role", "master");
     field!(out, "connected_slaves", "0");
+    if srv.config.min_replicas_to_write > 0 && srv.config.min_replicas_max_lag > 0 {
+        field!(out, "min_slaves_good_slaves", "0");
+    }
     field!(out, "master_failover_state", "no-failover");
     field!(out, "master_replid", "{}", master_replid());
     field!(out, "master_replid2", "{}", "0".repeat(40));

@@ -111,6 +111,7 @@ pub mod err {
     pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
     pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
     pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const NOREPLICAS: CmdError = CmdError::new("NOREPLICAS Not enough good replicas to write.");
     pub const OOM: CmdError =
         CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
     pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
@@ -295,6 +296,16 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             reject(srv, client, Some(stat_idx), err::OOM);
             return;
         }
+    }
+    // Redis's checkGoodReplicasStatus: with min-replicas-to-write set (and
+    // a non-zero max lag) a master without enough good replicas refuses
+    // writes; reddish never has replicas.
+    if srv.config.min_replicas_to_write > 0
+        && srv.config.min_replicas_max_lag > 0
+        && (def.flags & flags::WRITE != 0 || (def.name == "exec" && client.multi.has_write))
+    {
+        reject(srv, client, Some(stat_idx), err::NOREPLICAS);
+        return;
     }
     // RESP2 subscribed mode: the connection carries messages, so only
     // commands that manage subscriptions (and PING/QUIT/RESET) may run.
