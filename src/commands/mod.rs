@@ -405,6 +405,9 @@ fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError
     if client.multi.queue.is_some() {
         client.multi.aborted = true;
     }
+    if let Some(i) = idx {
+        srv.table.stat_mut(i).rejected_calls += 1;
+    }
     // A refused EXEC ends any transaction (Redis's execCommandAbort), even
     // outside MULTI.
     if idx.is_some_and(|i| srv.table.def(i).name == "exec") {
@@ -415,9 +418,6 @@ fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError
         client.reply.error(full.as_bytes());
         client.reply.muted = client.flags.reply_off;
         return;
-    }
-    if let Some(i) = idx {
-        srv.table.stat_mut(i).rejected_calls += 1;
     }
     srv.stats.count_error(e.0.as_bytes());
     client.reply.error(e.0.as_bytes());
