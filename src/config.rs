@@ -1603,11 +1603,16 @@ impl Config {
 
     /// CONFIG SET of several pairs, all or nothing (Redis's
     /// `configSetCommand`). `local_client` decides `local` for protected
-    /// configs. The error is the whole reply text.
+    /// configs. `relisten` re-binds the TCP listeners after `port` or `bind`
+    /// changed (the listeners belong to the server); if it fails, the
+    /// previous settings are restored and it is called once more for them,
+    /// as Redis's `restoreBackupConfig` re-applies. The error is the whole
+    /// reply text.
     pub fn config_set(
         &mut self,
         pairs: &[(&[u8], &[u8])],
         local_client: bool,
+        relisten: &mut dyn FnMut(&Config) -> std::io::Result<()>,
     ) -> Result<(), String> {
         // Checked in order; the first problem is the one reported. An alias
         // and its primary name are distinct entries in Redis's dictionary,
@@ -1661,22 +1666,28 @@ impl Config {
             }
         }
         // The apply step: settings whose change needs work beyond storing.
-        for &idx in &changed {
-            let def = &TABLE[idx];
-            let err = match def.name {
-                // Listeners belong to the event loop, which cannot re-bind
-                // yet; refuse with the text Redis gives when re-binding fails.
-                "port" => Some("Unable to listen on this port. Check server logs."),
-                "bind" => Some("Failed to bind to specified addresses."),
-                _ => None,
-            };
-            if let Some(e) = err {
+        // Port and bind share one re-bind, as Redis calls an apply function
+        // once however many of its settings changed.
+        if let Some(&idx) = changed
+            .iter()
+            .find(|&&i| matches!(TABLE[i].name, "port" | "bind"))
+        {
+            let name = TABLE[idx].name;
+            if let Err(e) = relisten(self) {
+                log::warn!("Failed to bind: {e}");
                 log::warn!(
-                    "Failed applying new configuration. Possibly related to new {} setting. Restoring previous settings.",
-                    def.name
+                    "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
                 );
                 restore(self);
-                return Err(set_failed(def.name, Some(e)));
+                if let Err(e) = relisten(self) {
+                    log::warn!("Failed applying restored configuration: {e}");
+                }
+                let msg = if name == "port" {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                };
+                return Err(set_failed(name, Some(msg)));
             }
         }
         Ok(())

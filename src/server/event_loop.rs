@@ -30,8 +30,7 @@ use super::{cron, Server, SHUTDOWN_SIGNAL};
 use crate::config::Config;
 use crate::protocol::parser::{Limits, Parsed};
 
-/// Listener tokens count down from here; client tokens are slab indexes.
-const LISTENER_BASE: usize = usize::MAX - 1;
+use listener::LISTENER_BASE;
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -59,7 +58,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     let mut poll = Poll::new()?;
     let mut listeners = listener::bind_all(&config)?;
     for (i, l) in listeners.iter_mut().enumerate() {
-        let tok = Token(LISTENER_BASE - i);
+        let tok = listener::token(i);
         match l {
             Listener::Tcp(l) => poll.registry().register(l, tok, Interest::READABLE)?,
             Listener::Unix(l) => poll.registry().register(l, tok, Interest::READABLE)?,
@@ -67,6 +66,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     }
     let registry = poll.registry().try_clone()?;
     let mut srv = Server::new(config, registry);
+    srv.listeners = listeners;
     install_signal_handlers();
     // Redis's startup banner: its ASCII logo when asked for (test suites
     // look for "PID: n" in it), otherwise one line. Ours is plain text.
@@ -123,8 +123,8 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         for ev in events.iter() {
             let t = ev.token().0;
-            if t > LISTENER_BASE - listeners.len() && t <= LISTENER_BASE {
-                accept_all(&mut srv, &mut listeners[LISTENER_BASE - t]);
+            if t > LISTENER_BASE - srv.listeners.len() && t <= LISTENER_BASE {
+                accept_all(&mut srv, LISTENER_BASE - t);
                 continue;
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -170,11 +170,18 @@ pub fn run(config: Config) -> io::Result<i32> {
     Ok(0)
 }
 
-fn accept_all(srv: &mut Server, l: &mut Listener) {
+fn accept_all(srv: &mut Server, i: usize) {
     loop {
+        // Looked up again for every connection: a new client's first
+        // commands run from here, and a CONFIG SET port/bind among them
+        // replaces the listeners.
+        let Some(l) = srv.listeners.get_mut(i) else {
+            return;
+        };
+        let keepalive = srv.config.tcp_keepalive;
         let accepted = match l {
             Listener::Tcp(l) => l.accept().map(|(s, peer)| {
-                listener::tune_accepted(&s, srv.config.tcp_keepalive);
+                listener::tune_accepted(&s, keepalive);
                 let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 let local = peer.ip().is_loopback();
                 (Conn::Tcp(s), peer.to_string(), laddr, local, false)

@@ -93,6 +93,9 @@ pub struct Server {
     pub close_list: Vec<usize>,
     /// Ports actually bound (port 0 in the config asks for none).
     pub tcp_port: u16,
+    /// Listening sockets, TCP first; the poller token of entry `i` is
+    /// `listener::token(i)`. Replaced by CONFIG SET port / bind.
+    pub listeners: Vec<listener::Listener>,
     pub cron_loops: u64,
     /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
     pub active_expire_enabled: bool,
@@ -146,6 +149,7 @@ impl Server {
             blocking: blocking::Blocking::default(),
             close_list: Vec::new(),
             tcp_port: config.port,
+            listeners: Vec::new(),
             cron_loops: 0,
             active_expire_enabled: true,
             expire: Default::default(),
