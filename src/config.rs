@@ -865,8 +865,6 @@ pub struct Config {
     pub lfu_decay_time: u32,
     pub port: u16,
     pub bind: Vec<String>,
-    /// True when the user set `bind` (protected mode cares).
-    pub bind_explicit: bool,
     pub tcp_backlog: i32,
     pub tcp_keepalive: u64,
     pub unixsocket: Option<String>,
@@ -935,7 +933,6 @@ impl Default for Config {
             lfu_decay_time: 1,
             port: 6379,
             bind: Vec::new(),
-            bind_explicit: false,
             tcp_backlog: 511,
             tcp_keepalive: 300,
             unixsocket: None,
@@ -1420,9 +1417,6 @@ impl Config {
             self.values[idx] = new.clone();
             if let Some(hook) = def.field {
                 hook(self, &new);
-            }
-            if def.name == "bind" {
-                self.bind_explicit = true;
             }
         }
         Ok(changed)

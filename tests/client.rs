@@ -562,3 +562,54 @@ fn redis_7_2_no_touch_and_setinfo() {
     let line = bulk_text(&r.cmd(&[b"CLIENT", b"INFO"]));
     assert!(line.trim_end().ends_with("resp=2"), "{line}");
 }
+
+/// This host's first non-loopback IPv4 address, read from the routing the
+/// kernel would use (a UDP "connect" sends nothing); None on a host with
+/// no such interface.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Redis 7.0's protected mode ignores `bind` (its default binds every
+/// interface): with no password a non-loopback client is DENIED even when
+/// `bind 0.0.0.0` was given explicitly; a password lets it in. Checked
+/// against Redis too.
+#[test]
+fn protected_mode_denies_non_loopback_clients_whatever_bind_says() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback address on this host: nothing to check");
+        return;
+    };
+    for srv in [
+        Server::reddish(&["--bind", "0.0.0.0"]),
+        Server::redis(&["--bind", "0.0.0.0"]),
+    ] {
+        let connect = || {
+            let s = std::net::TcpStream::connect((ip, srv.port)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s
+        };
+        let mut reply = String::new();
+        let _ = std::io::Read::read_to_string(&mut connect(), &mut reply);
+        assert!(
+            reply.starts_with("-DENIED Redis is running in protected mode"),
+            "{reply}"
+        );
+        let mut local = srv.raw();
+        assert_eq!(local.cmds("CONFIG SET requirepass secret"), "+OK\r\n");
+        let mut s = connect();
+        std::io::Write::write_all(&mut s, b"AUTH secret\r\nPING\r\n").expect("write");
+        let mut buf = [0u8; 64];
+        let mut got = Vec::new();
+        while got.len() < 12 {
+            let n = std::io::Read::read(&mut s, &mut buf).expect("read");
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"+OK\r\n+PONG\r\n");
+    }
+}

@@ -198,11 +198,10 @@ fn accept_all(srv: &mut Server, i: usize) {
                     srv.stats.rejected_connections += 1;
                     continue;
                 }
-                if srv.config.protected_mode
-                    && !srv.config.bind_explicit
-                    && srv.config.requirepass.is_none()
-                    && !local
-                {
+                // Redis 7.0 protects whatever `bind` says (its default
+                // binds every interface): only a password or
+                // protected-mode no lets a non-loopback client in.
+                if srv.config.protected_mode && srv.config.requirepass.is_none() && !local {
                     log::warn!("Denied connection from {addr}: protected mode");
                     let _ = conn.write(PROTECTED_MODE_DENIED);
                     srv.stats.rejected_connections += 1;
