@@ -464,7 +464,8 @@ pub static TABLE: &[ConfigDef] = &[
     enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7)
         .field(|c, v| c.maxmemory_policy = v.num() as u8),
     enumeration("appendfsync", MODIFIABLE, AOF_FSYNC, 1),
-    enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0),
+    enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0)
+        .field(|c, v| c.oom_score_adj = v.num() as u8),
     enumeration("acl-pubsub-default", MODIFIABLE, ACL_PUBSUB_DEFAULT, 0),
     enumeration("sanitize-dump-payload", MODIFIABLE, SANITIZE_DUMP, 0),
     enumeration("enable-protected-configs", IMMUTABLE, PROTECTED_ACTION, 0)
@@ -773,7 +774,12 @@ pub static TABLE: &[ConfigDef] = &[
         "oom-score-adj-values",
         MODIFIABLE | MULTI_ARG,
         Special::OomScoreAdjValues,
-    ),
+    )
+    .field(|c, v| {
+        for (slot, n) in c.oom_score_adj_values.iter_mut().zip(v.list()) {
+            *slot = n.parse().unwrap_or(0);
+        }
+    }),
     special(
         "notify-keyspace-events",
         MODIFIABLE,
@@ -908,6 +914,11 @@ pub struct Config {
     /// none, so writes are then refused with NOREPLICAS, as Redis does.
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: u32,
+    /// `oom-score-adj`: 0 no, 1 relative (yes), 2 absolute; applied to
+    /// /proc/self/oom_score_adj by [`apply_oom_score_adj`].
+    pub oom_score_adj: u8,
+    /// `oom-score-adj-values`: master, replica, background child.
+    pub oom_score_adj_values: [i32; 3],
     /// Where `main` writes the process id (removed at exit).
     pub pidfile: Option<String>,
     /// The config file we were started with (absolute), for CONFIG REWRITE and INFO.
@@ -967,6 +978,8 @@ impl Default for Config {
             notify_keyspace_events: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            oom_score_adj: 0,
+            oom_score_adj_values: [0, 200, 800],
             pidfile: None,
             config_file: None,
             values: TABLE.iter().map(default_value).collect(),
@@ -1682,6 +1695,27 @@ impl Config {
                     "Failed to bind to specified addresses."
                 };
                 return Err(set_failed(name, Some(msg)));
+            }
+        }
+        if changed
+            .iter()
+            .any(|&i| matches!(TABLE[i].name, "oom-score-adj" | "oom-score-adj-values"))
+        {
+            if let Err(e) = apply_oom_score_adj(self) {
+                log::warn!("{e}");
+                let name = if changed.iter().any(|&i| TABLE[i].name == "oom-score-adj") {
+                    "oom-score-adj"
+                } else {
+                    "oom-score-adj-values"
+                };
+                restore(self);
+                if let Err(e) = apply_oom_score_adj(self) {
+                    log::warn!("Failed applying restored configuration: {e}");
+                }
+                return Err(set_failed(
+                    name,
+                    Some("Failed to set current oom_score_adj. Check server logs."),
+                ));
             }
         }
         Ok(())
@@ -2431,6 +2465,43 @@ impl RewriteState {
         }
         out
     }
+}
+
+/// The process's oom_score_adj before reddish first changed it, and whether
+/// it did (Redis keeps the same two statics in `setOOMScoreAdj`).
+static OOM_BASE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static OOM_ADJUSTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Redis's `setOOMScoreAdj` for the master class (called at start-up and
+/// when `oom-score-adj` or its values change): with the setting on, writes
+/// the master value (added to the score found before the first change, when
+/// relative) clamped to ±1000 into /proc/self/oom_score_adj; turned off,
+/// writes that original score back. Not Linux: nothing to do.
+pub fn apply_oom_score_adj(cfg: &Config) -> Result<(), String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    const PATH: &str = "/proc/self/oom_score_adj";
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let val = if cfg.oom_score_adj != 0 {
+        if !OOM_ADJUSTED.load(Relaxed) {
+            let text = std::fs::read_to_string(PATH)
+                .map_err(|e| format!("Unable to read oom_score_adj: {e}"))?;
+            OOM_ADJUSTED.store(true, Relaxed);
+            OOM_BASE.store(text.trim().parse().unwrap_or(0), Relaxed);
+        }
+        let mut v = cfg.oom_score_adj_values[0];
+        if cfg.oom_score_adj == 1 {
+            v += OOM_BASE.load(Relaxed);
+        }
+        v.clamp(-1000, 1000)
+    } else if OOM_ADJUSTED.swap(false, Relaxed) {
+        OOM_BASE.load(Relaxed)
+    } else {
+        return Ok(());
+    };
+    std::fs::write(PATH, format!("{val}\n"))
+        .map_err(|e| format!("Unable to write oom_score_adj: {e}"))
 }
 
 #[cfg(test)]

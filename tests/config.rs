@@ -605,3 +605,49 @@ fn config_set_port_and_bind_rebind_listeners() {
     assert_eq!(set(&mut r, "bind", "* -::*"), "+OK\r\n");
     assert_eq!(Raw::connect(new_port).cmds("PING"), "+PONG\r\n");
 }
+
+/// oom-score-adj acts on /proc/self/oom_score_adj as Redis's
+/// setOOMScoreAdj: relative values add to the score found when reddish
+/// first took control, absolute ones replace it, and turning the setting
+/// off puts that score back (the suite's "CONFIG SET oom score restored on
+/// disable" and "relative and absolute").
+#[test]
+fn oom_score_adj_follows_config_set() {
+    if !Path::new("/proc/self/oom_score_adj").exists() {
+        return;
+    }
+    let port = free_port();
+    let port_s = port.to_string();
+    let p = spawn(BIN, &["--port", &port_s], port, None);
+    let file = format!("/proc/{}/oom_score_adj", p.child.id());
+    let score = || -> i32 {
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .trim()
+            .parse()
+            .expect("number")
+    };
+    let mut r = Raw::connect(port);
+    std::fs::write(&file, "22\n").expect("raise our own child's score");
+    assert_eq!(
+        String::from_utf8_lossy(&r.cmd(&[
+            b"CONFIG",
+            b"SET",
+            b"oom-score-adj-values",
+            b"9 9 9",
+            b"oom-score-adj",
+            b"yes"
+        ])),
+        "+OK\r\n"
+    );
+    assert_eq!(score(), 31);
+    assert_eq!(set(&mut r, "oom-score-adj-values", "15 20 30"), "+OK\r\n");
+    assert_eq!(score(), 37);
+    assert_eq!(set(&mut r, "oom-score-adj", "absolute"), "+OK\r\n");
+    assert_eq!(score(), 15);
+    assert_eq!(set(&mut r, "oom-score-adj", "no"), "+OK\r\n");
+    assert_eq!(score(), 22);
+    // Off: the values change nothing.
+    assert_eq!(set(&mut r, "oom-score-adj-values", "1 1 1"), "+OK\r\n");
+    assert_eq!(score(), 22);
+}

@@ -67,6 +67,9 @@ pub fn run(config: Config) -> io::Result<i32> {
     let registry = poll.registry().try_clone()?;
     let mut srv = Server::new(config, registry);
     srv.listeners = listeners;
+    if let Err(e) = crate::config::apply_oom_score_adj(&srv.config) {
+        log::warn!("{e}");
+    }
     install_signal_handlers();
     // Redis's startup banner: its ASCII logo when asked for (test suites
     // look for "PID: n" in it), otherwise one line. Ours is plain text.
