@@ -78,7 +78,10 @@ fn info(ctx: &mut Ctx) -> CmdResult {
 
 /// Builds the INFO text for the chosen sections (indexes into `SECTIONS`).
 pub fn info_string(srv: &mut Server, wanted: &[bool]) -> String {
-    let mut out = String::with_capacity(4096);
+    // Grown as needed, like Redis's sds: used_memory (read while this is
+    // being built) then counts only the text so far, not a 4 KB reserve,
+    // which kept keys evicted to 4 KB under what INFO showed.
+    let mut out = String::new();
     for (i, (name, _)) in SECTIONS.iter().enumerate() {
         if !wanted.get(i).copied().unwrap_or(false) {
             continue;
