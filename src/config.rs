@@ -929,6 +929,9 @@ pub struct Config {
     pub not_implemented: Vec<String>,
     /// `rename-command`, `user`, `loadmodule` lines, kept for CONFIG REWRITE.
     pub kept_lines: Vec<String>,
+    /// `rename-command from to` pairs in file order, applied to the
+    /// command table when the server starts (`to` empty: removed).
+    pub renamed_commands: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -985,6 +988,7 @@ impl Default for Config {
             values: TABLE.iter().map(default_value).collect(),
             not_implemented: Vec::new(),
             kept_lines: Vec::new(),
+            renamed_commands: Vec::new(),
         };
         for (i, def) in TABLE.iter().enumerate() {
             if let Some(hook) = def.field {
@@ -1313,11 +1317,17 @@ impl Config {
                     self.load_string(&included, state)?;
                 }
                 "rename-command" if argv.len() == 3 => {
-                    let table = crate::commands::table::CommandTable::new();
-                    if table.lookup(argv[1].as_bytes()).is_none() {
-                        return Err(fail("No such command in rename-command"));
+                    // Checked against the table as earlier renames left it.
+                    let mut table = crate::commands::table::CommandTable::new();
+                    for (from, to) in &self.renamed_commands {
+                        let _ = table.rename(from.as_bytes(), to.as_bytes());
                     }
-                    self.keep(line, "rename-command");
+                    table
+                        .rename(argv[1].as_bytes(), argv[2].as_bytes())
+                        .map_err(fail)?;
+                    self.renamed_commands
+                        .push((argv[1].clone(), argv[2].clone()));
+                    self.kept_lines.push(line.to_string());
                 }
                 "user" if argv.len() >= 2 => self.keep(line, "user"),
                 "loadmodule" if argv.len() >= 2 => self.keep(line, "loadmodule"),

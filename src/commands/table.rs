@@ -234,6 +234,27 @@ impl CommandTable {
         }
     }
 
+    /// `rename-command from to` (Redis's config.c): the command answers to
+    /// `to` instead of `from`, or to nothing when `to` is empty. Only the
+    /// lookup changes; its name in COMMAND INFO and INFO commandstats stays.
+    /// Done at start-up only, so the new name is leaked to share the
+    /// table's `'static` keys.
+    pub fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), &'static str> {
+        let idx = self
+            .lookup(from)
+            .ok_or("No such command in rename-command")?;
+        self.by_name.retain(|_, &mut i| i != idx);
+        if to.is_empty() {
+            return Ok(());
+        }
+        let to: &'static [u8] = Box::leak(to.to_ascii_lowercase().into_boxed_slice());
+        if self.by_name.contains_key(to) {
+            return Err("Target command name already exists");
+        }
+        self.by_name.insert(to, idx);
+        Ok(())
+    }
+
     pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<(usize, &'static CommandDef)> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {

@@ -131,7 +131,14 @@ impl Server {
             clients: Slab::with_capacity(1024),
             stats: Stats::at_start(),
             evictor: Default::default(),
-            table: CommandTable::new(),
+            table: {
+                let mut t = CommandTable::new();
+                for (from, to) in &config.renamed_commands {
+                    // Validated when the configuration was loaded.
+                    let _ = t.rename(from.as_bytes(), to.as_bytes());
+                }
+                t
+            },
             registry,
             now_ms: now_us / 1000,
             now_us,
