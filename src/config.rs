@@ -367,8 +367,10 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("lazyfree-lazy-eviction", MODIFIABLE, false),
     boolean("lazyfree-lazy-expire", MODIFIABLE, false),
     boolean("lazyfree-lazy-server-del", MODIFIABLE, false),
-    boolean("lazyfree-lazy-user-del", MODIFIABLE, false),
-    boolean("lazyfree-lazy-user-flush", MODIFIABLE, false),
+    boolean("lazyfree-lazy-user-del", MODIFIABLE, false)
+        .field(|c, v| c.lazyfree_lazy_user_del = v.flag()),
+    boolean("lazyfree-lazy-user-flush", MODIFIABLE, false)
+        .field(|c, v| c.lazyfree_lazy_user_flush = v.flag()),
     boolean("repl-disable-tcp-nodelay", MODIFIABLE, false),
     boolean("repl-diskless-sync", MODIFIABLE, true),
     boolean("aof-rewrite-incremental-fsync", MODIFIABLE, true),
@@ -914,6 +916,10 @@ pub struct Config {
     /// none, so writes are then refused with NOREPLICAS, as Redis does.
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: u32,
+    /// DEL and FLUSHDB/FLUSHALL without a mode act as UNLINK and ASYNC
+    /// (only the lazyfreed_objects statistic tells: freeing is inline).
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
     /// `oom-score-adj`: 0 no, 1 relative (yes), 2 absolute; applied to
     /// /proc/self/oom_score_adj by [`apply_oom_score_adj`].
     pub oom_score_adj: u8,
@@ -981,6 +987,8 @@ impl Default for Config {
             notify_keyspace_events: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
             oom_score_adj: 0,
             oom_score_adj_values: [0, 200, 800],
             pidfile: None,

@@ -410,7 +410,7 @@ fn memory_section(srv: &mut Server, out: &mut String) {
     field!(out, "mem_allocator", "libc");
     field!(out, "active_defrag_running", "0");
     field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    field!(out, "lazyfreed_objects", "{}", srv.stats.lazyfreed_objects);
 }
 
 fn persistence_section(srv: &Server, out: &mut String) {
