@@ -338,7 +338,12 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 }
                 c.qbuf = qbuf;
                 c.scratch = scratch;
-                c.parser.spans = spans;
+                // Kept for the next command, unless a huge one (SADD of
+                // 100k members) grew it: 16 bytes per argument would stay
+                // counted in used_memory, where Redis frees argv each time.
+                if spans.capacity() <= 1024 {
+                    c.parser.spans = spans;
+                }
                 // Keys this command made ready are served before the
                 // client's next command (Redis's processCommand).
                 if super::blocking::pending(srv) {
