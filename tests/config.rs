@@ -684,6 +684,25 @@ fn rename_command_renames_and_removes() {
         for c in ["FLUSHDB", "BADGER", "KEYS *", "COMMAND INFO badger"] {
             got.push(r.cmds(c));
         }
+        // Listed under its own name; a removed command not at all (and
+        // COMMAND's array length agrees with what follows).
+        let list = r.cmds("COMMAND LIST");
+        got.push(format!(
+            "flushdb listed: {}, keys listed: {}",
+            list.contains("\r\nflushdb\r\n"),
+            list.contains("\r\nkeys\r\n")
+        ));
+        let all = r.cmd(&[b"COMMAND"]);
+        let count = r.cmds("COMMAND COUNT");
+        got.push(format!(
+            "COMMAND header matches COUNT: {}",
+            all.starts_with(format!("*{}\r\n", &count[1..count.len() - 2]).as_bytes())
+        ));
+        assert_eq!(
+            r.cmds("PING"),
+            "+PONG\r\n",
+            "COMMAND's reply was longer than announced"
+        );
         let stats = r.cmds("INFO commandstats");
         got.push(
             stats

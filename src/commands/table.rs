@@ -187,6 +187,9 @@ pub struct CommandTable {
     /// Subcommand index by (parent, lower-case name).
     subs: FnvMap<(usize, &'static [u8]), usize>,
     stats: Vec<CommandStat>,
+    /// Entries `rename-command x ""` took out of the table: no longer
+    /// listed by COMMAND, COMMAND LIST or COMMAND DOCS.
+    removed: Vec<bool>,
 }
 
 impl Default for CommandTable {
@@ -202,6 +205,7 @@ impl CommandTable {
             entries: Vec::new(),
             subs: FnvMap::default(),
             stats: Vec::new(),
+            removed: Vec::new(),
         };
         for fam in families() {
             for def in fam {
@@ -216,6 +220,7 @@ impl CommandTable {
             }
         }
         t.stats = vec![CommandStat::default(); t.entries.len()];
+        t.removed = vec![false; t.entries.len()];
         t
     }
 
@@ -245,6 +250,7 @@ impl CommandTable {
             .ok_or("No such command in rename-command")?;
         self.by_name.retain(|_, &mut i| i != idx);
         if to.is_empty() {
+            self.removed[idx] = true;
             return Ok(());
         }
         let to: &'static [u8] = Box::leak(to.to_ascii_lowercase().into_boxed_slice());
@@ -300,12 +306,13 @@ impl CommandTable {
         }
     }
 
-    /// Top-level commands in table order.
+    /// Top-level commands in table order (renamed ones under their own
+    /// name, removed ones not at all, as Redis lists `server.commands`).
     pub fn top_level(&self) -> impl Iterator<Item = (usize, &'static CommandDef)> + '_ {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.1.is_none())
+            .filter(|&(i, e)| e.1.is_none() && !self.removed[i])
             .map(|(i, e)| (i, e.0))
     }
 
