@@ -613,3 +613,51 @@ fn protected_mode_denies_non_loopback_clients_whatever_bind_says() {
         assert_eq!(got, b"+OK\r\n+PONG\r\n");
     }
 }
+
+/// What CLIENT PAUSE WRITE holds, as Redis 7.0 decides it after its other
+/// checks: an EXEC whose queue has a write or may-replicate command, a
+/// write sent inside MULTI (before it is queued), a container's write
+/// subcommand (XGROUP CREATE); a command with the wrong arity is answered
+/// at once. The transcript must match Redis's.
+#[test]
+fn client_pause_write_holds_what_redis_holds() {
+    let mut transcripts = Vec::new();
+    for srv in [Server::reddish(&[]), Server::redis(&[])] {
+        let mut a = srv.raw();
+        let mut b = srv.raw();
+        let mut t = Vec::new();
+        let blocked = |b: &mut Raw| {
+            let info = b.cmds("INFO clients");
+            info.lines()
+                .find(|l| l.starts_with("blocked_clients:"))
+                .unwrap_or("none")
+                .to_string()
+        };
+        let held = |a: &mut Raw, b: &mut Raw, t: &mut Vec<String>, cmd: &str| {
+            assert_eq!(b.cmds("CLIENT PAUSE 60000 WRITE"), "+OK\r\n");
+            a.send(cmd.as_bytes());
+            std::thread::sleep(Duration::from_millis(100));
+            t.push(format!("{}: {}", cmd.trim(), blocked(b)));
+            assert_eq!(b.cmds("CLIENT UNPAUSE"), "+OK\r\n");
+            t.push(String::from_utf8_lossy(&a.read_reply()).into_owned());
+        };
+        t.push(a.cmds("MULTI") + &a.cmds("SET FOO BAR"));
+        held(&mut a, &mut b, &mut t, "EXEC\r\n");
+        t.push(a.cmds("MULTI"));
+        held(&mut a, &mut b, &mut t, "SET FOO BAZ\r\n");
+        t.push(a.cmds("EXEC"));
+        t.push(a.cmds("MULTI") + &a.cmds("PUBLISH ch m"));
+        held(&mut a, &mut b, &mut t, "EXEC\r\n");
+        t.push(b.cmds("XADD s 1-1 a b"));
+        held(&mut a, &mut b, &mut t, "XGROUP CREATE s g $\r\n");
+        held(&mut a, &mut b, &mut t, "SET FOO\r\n");
+        transcripts.push(t);
+    }
+    assert!(transcripts[0]
+        .iter()
+        .any(|l| l == "EXEC: blocked_clients:1"));
+    assert!(transcripts[0]
+        .iter()
+        .any(|l| l == "SET FOO: blocked_clients:0"));
+    assert_eq!(transcripts[0], transcripts[1]);
+}

@@ -345,6 +345,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             if def.flags & flags::DENYOOM != 0 {
                 client.multi.has_denyoom = true;
             }
+            if def.flags & flags::MAY_REPLICATE != 0 {
+                client.multi.has_may_replicate = true;
+            }
             let argv = args.iter().map(|a| a.to_vec()).collect();
             if let Some(q) = client.multi.queue.as_mut() {
                 q.push(argv);

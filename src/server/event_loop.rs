@@ -314,7 +314,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 let src: &[u8] = if c.parser.inline { &scratch } else { &qbuf };
                 let args = crate::commands::Args::new(src, &spans);
                 let first = args.get(0);
-                if paused_for(srv, args) {
+                if paused_for(srv, &c, args) {
                     // CLIENT PAUSE: leave the command in the buffer; the
                     // cron re-serves the client when the pause ends.
                     // Rewind to the command's first byte, which lies before
@@ -426,18 +426,49 @@ pub fn process_input(srv: &mut Server, t: usize) {
 /// True if CLIENT PAUSE holds this command back: every command in ALL
 /// mode; in WRITE mode the ones that may change data (as Redis, also
 /// EVAL-like and PUBLISH-like commands flagged may_replicate).
-fn paused_for(srv: &Server, args: crate::commands::Args) -> bool {
+/// CLIENT PAUSE holds this command (Redis's processCommand postpones it).
+/// Redis decides after its own checks, so a command they would refuse
+/// (unknown, wrong arity, unauthenticated, protected, NOREPLICAS) is
+/// answered at once, here by letting it run into that error. Under WRITE,
+/// only commands flagged write or may-replicate wait (the subcommand's
+/// flags for a container), and EXEC when it queued such commands, and a
+/// write sent inside MULTI waits before being queued.
+fn paused_for(srv: &Server, c: &Client, args: crate::commands::Args) -> bool {
+    use crate::commands::table::flags::{MAY_REPLICATE, NO_AUTH, PROTECTED, WRITE};
     if srv.pause.until_ms <= srv.now_ms {
         return false;
     }
-    if !srv.pause.writes_only {
-        return true;
+    let Some(idx) = srv.table.lookup(args.get(0)) else {
+        return false;
+    };
+    let mut def = srv.table.def(idx);
+    if !def.subcommands.is_empty() && args.len() >= 2 {
+        match srv.table.lookup_sub(idx, args.get(1)) {
+            Some((_, sub)) => def = sub,
+            None => return false,
+        }
     }
-    use crate::commands::table::flags::{MAY_REPLICATE, WRITE};
-    match srv.table.lookup(args.get(0)) {
-        Some(i) => srv.table.def(i).flags & (WRITE | MAY_REPLICATE) != 0,
-        None => false,
+    let n = args.len();
+    if (def.arity > 0 && n != def.arity as usize) || n < def.arity.unsigned_abs() as usize {
+        return false;
     }
+    if !c.authenticated && def.flags & NO_AUTH == 0 {
+        return false;
+    }
+    if def.flags & PROTECTED != 0 && !crate::commands::debug::allowed(srv, c) {
+        return false;
+    }
+    let exec = def.name == "exec";
+    let writes = def.flags & (WRITE | MAY_REPLICATE) != 0
+        || (exec && (c.multi.has_write || c.multi.has_may_replicate));
+    if writes
+        && srv.config.min_replicas_to_write > 0
+        && srv.config.min_replicas_max_lag > 0
+        && (def.flags & WRITE != 0 || (exec && c.multi.has_write))
+    {
+        return false;
+    }
+    !srv.pause.writes_only || writes
 }
 
 /// Puts a client on the write list (after a writable event or new output).
