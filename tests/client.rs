@@ -661,3 +661,51 @@ fn client_pause_write_holds_what_redis_holds() {
         .any(|l| l == "SET FOO: blocked_clients:0"));
     assert_eq!(transcripts[0], transcripts[1]);
 }
+
+/// The hard output limit is checked as replies are made, before anything
+/// is sent (Redis's closeClientOnOutputBufferLimitReached): a reply over it
+/// closes the client with nothing written, and HRANDFIELD / SRANDMEMBER /
+/// ZRANDMEMBER with a huge negative count stop at the limit instead of
+/// building gigabytes. Same outcome on Redis.
+#[test]
+fn output_hard_limit_closes_before_sending() {
+    for srv in [Server::reddish(&[]), Server::redis(&[])] {
+        let mut admin = srv.raw();
+        let big = "x".repeat(150_000);
+        assert_eq!(
+            String::from_utf8_lossy(&admin.cmd(&[b"SET", b"big", big.as_bytes()])),
+            "+OK\r\n"
+        );
+        assert_eq!(admin.cmds("HSET h a b"), ":1\r\n");
+        assert_eq!(admin.cmds("SADD s a"), ":1\r\n");
+        assert_eq!(admin.cmds("ZADD z 1 a"), ":1\r\n");
+        assert_eq!(
+            String::from_utf8_lossy(&admin.cmd(&[
+                b"CONFIG",
+                b"SET",
+                b"client-output-buffer-limit",
+                b"normal 100000 0 0"
+            ])),
+            "+OK\r\n"
+        );
+        for cmd in [
+            "GET big",
+            "HRANDFIELD h -999999999",
+            "SRANDMEMBER s -999999999",
+            "ZRANDMEMBER z -999999999",
+        ] {
+            let start = Instant::now();
+            let mut c = srv.raw();
+            c.send(cmd.as_bytes());
+            c.send(b"\r\n");
+            // EOF (or reset) before any byte of a reply.
+            assert!(c.is_closed(), "{cmd}: a reply arrived");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{cmd}: {:?}",
+                start.elapsed()
+            );
+        }
+        assert_eq!(admin.cmds("PING"), "+PONG\r\n");
+    }
+}

@@ -142,6 +142,19 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The client's unsent replies reached its hard output limit: a command
+    /// producing a huge reply stops early, as Redis's loops do on
+    /// CLIENT_CLOSE_ASAP (the client is closed and gets none of it).
+    pub fn obuf_hard_reached(&self) -> bool {
+        crate::server::event_loop::obuf_hard_reached(self.srv, self.client)
+    }
+
+    /// The client's hard output limit in bytes (0: none), for loops that
+    /// hold a borrow of the keyspace and compare `reply.pending()` to it.
+    pub fn obuf_hard_limit(&self) -> u64 {
+        crate::server::event_loop::obuf_hard_limit(self.srv, self.client)
+    }
+
     /// The client's current database.
     #[inline]
     pub fn db(&mut self) -> &mut crate::db::keyspace::Db {

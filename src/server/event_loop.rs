@@ -335,6 +335,9 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 } else {
                     c.flags.postponed = false;
                     crate::commands::execute(srv, &mut c, args);
+                    if obuf_hard_reached(srv, &c) {
+                        close_for_obuf(srv, &mut c);
+                    }
                 }
                 c.qbuf = qbuf;
                 c.scratch = scratch;
@@ -538,6 +541,36 @@ fn before_sleep(srv: &mut Server) {
     for t in close {
         free_client(srv, t);
     }
+}
+
+/// True when `c`'s unsent replies reach its class's hard output limit
+/// (Redis checks this as replies are appended, before anything is sent).
+pub fn obuf_hard_reached(srv: &Server, c: &Client) -> bool {
+    let hard = obuf_hard_limit(srv, c);
+    hard > 0 && c.reply.pending() as u64 >= hard
+}
+
+/// The hard output limit of `c`'s class (pubsub while subscribed), 0 = none.
+pub fn obuf_hard_limit(srv: &Server, c: &Client) -> u64 {
+    if c.subs.active() {
+        srv.config.obuf_pubsub.hard
+    } else {
+        srv.config.obuf_normal.hard
+    }
+}
+
+/// Redis's closeClientOnOutputBufferLimitReached (async): nothing more is
+/// sent to the client, it reads no further commands, and it is closed
+/// before the loop sleeps.
+fn close_for_obuf(srv: &mut Server, c: &mut Client) {
+    log::warn!(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        c.id,
+        c.addr
+    );
+    c.flags.close_asap = true;
+    srv.stats.client_outbuf_limit_disconnections += 1;
+    srv.schedule_close(c.token);
 }
 
 /// Enforces `client-output-buffer-limit normal`: a client whose unsent
