@@ -367,8 +367,10 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("lazyfree-lazy-eviction", MODIFIABLE, false),
     boolean("lazyfree-lazy-expire", MODIFIABLE, false),
     boolean("lazyfree-lazy-server-del", MODIFIABLE, false),
-    boolean("lazyfree-lazy-user-del", MODIFIABLE, false),
-    boolean("lazyfree-lazy-user-flush", MODIFIABLE, false),
+    boolean("lazyfree-lazy-user-del", MODIFIABLE, false)
+        .field(|c, v| c.lazyfree_lazy_user_del = v.flag()),
+    boolean("lazyfree-lazy-user-flush", MODIFIABLE, false)
+        .field(|c, v| c.lazyfree_lazy_user_flush = v.flag()),
     boolean("repl-disable-tcp-nodelay", MODIFIABLE, false),
     boolean("repl-diskless-sync", MODIFIABLE, true),
     boolean("aof-rewrite-incremental-fsync", MODIFIABLE, true),
@@ -464,7 +466,8 @@ pub static TABLE: &[ConfigDef] = &[
     enumeration("maxmemory-policy", MODIFIABLE, MAXMEMORY_POLICY, 7)
         .field(|c, v| c.maxmemory_policy = v.num() as u8),
     enumeration("appendfsync", MODIFIABLE, AOF_FSYNC, 1),
-    enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0),
+    enumeration("oom-score-adj", MODIFIABLE, OOM_SCORE_ADJ, 0)
+        .field(|c, v| c.oom_score_adj = v.num() as u8),
     enumeration("acl-pubsub-default", MODIFIABLE, ACL_PUBSUB_DEFAULT, 0),
     enumeration("sanitize-dump-payload", MODIFIABLE, SANITIZE_DUMP, 0),
     enumeration("enable-protected-configs", IMMUTABLE, PROTECTED_ACTION, 0)
@@ -562,8 +565,12 @@ pub static TABLE: &[ConfigDef] = &[
         c.hz = hz as u32;
         c.store("hz", Value::Num(hz));
     }),
-    int("min-replicas-to-write", MODIFIABLE, 0, INT_MAX, 0).alias("min-slaves-to-write"),
-    int("min-replicas-max-lag", MODIFIABLE, 0, INT_MAX, 10).alias("min-slaves-max-lag"),
+    int("min-replicas-to-write", MODIFIABLE, 0, INT_MAX, 0)
+        .alias("min-slaves-to-write")
+        .field(|c, v| c.min_replicas_to_write = v.num() as u32),
+    int("min-replicas-max-lag", MODIFIABLE, 0, INT_MAX, 10)
+        .alias("min-slaves-max-lag")
+        .field(|c, v| c.min_replicas_max_lag = v.num() as u32),
     int("watchdog-period", MODIFIABLE | HIDDEN, 0, INT_MAX, 0),
     int("shutdown-timeout", MODIFIABLE, 0, INT_MAX, 10),
     int("repl-diskless-sync-max-replicas", MODIFIABLE, 0, INT_MAX, 0),
@@ -769,7 +776,12 @@ pub static TABLE: &[ConfigDef] = &[
         "oom-score-adj-values",
         MODIFIABLE | MULTI_ARG,
         Special::OomScoreAdjValues,
-    ),
+    )
+    .field(|c, v| {
+        for (slot, n) in c.oom_score_adj_values.iter_mut().zip(v.list()) {
+            *slot = n.parse().unwrap_or(0);
+        }
+    }),
     special(
         "notify-keyspace-events",
         MODIFIABLE,
@@ -861,8 +873,6 @@ pub struct Config {
     pub lfu_decay_time: u32,
     pub port: u16,
     pub bind: Vec<String>,
-    /// True when the user set `bind` (protected mode cares).
-    pub bind_explicit: bool,
     pub tcp_backlog: i32,
     pub tcp_keepalive: u64,
     pub unixsocket: Option<String>,
@@ -901,6 +911,20 @@ pub struct Config {
     pub list_compress_depth: i32,
     /// Keyspace notification classes, Redis's `NOTIFY_*` bits.
     pub notify_keyspace_events: u32,
+    /// `min-replicas-to-write` / `min-replicas-max-lag`: with both non-zero
+    /// a master needs that many good replicas to accept writes; reddish has
+    /// none, so writes are then refused with NOREPLICAS, as Redis does.
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag: u32,
+    /// DEL and FLUSHDB/FLUSHALL without a mode act as UNLINK and ASYNC
+    /// (only the lazyfreed_objects statistic tells: freeing is inline).
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    /// `oom-score-adj`: 0 no, 1 relative (yes), 2 absolute; applied to
+    /// /proc/self/oom_score_adj by [`apply_oom_score_adj`].
+    pub oom_score_adj: u8,
+    /// `oom-score-adj-values`: master, replica, background child.
+    pub oom_score_adj_values: [i32; 3],
     /// Where `main` writes the process id (removed at exit).
     pub pidfile: Option<String>,
     /// The config file we were started with (absolute), for CONFIG REWRITE and INFO.
@@ -911,6 +935,9 @@ pub struct Config {
     pub not_implemented: Vec<String>,
     /// `rename-command`, `user`, `loadmodule` lines, kept for CONFIG REWRITE.
     pub kept_lines: Vec<String>,
+    /// `rename-command from to` pairs in file order, applied to the
+    /// command table when the server starts (`to` empty: removed).
+    pub renamed_commands: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -926,7 +953,6 @@ impl Default for Config {
             lfu_decay_time: 1,
             port: 6379,
             bind: Vec::new(),
-            bind_explicit: false,
             tcp_backlog: 511,
             tcp_keepalive: 300,
             unixsocket: None,
@@ -959,11 +985,18 @@ impl Default for Config {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             notify_keyspace_events: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            oom_score_adj: 0,
+            oom_score_adj_values: [0, 200, 800],
             pidfile: None,
             config_file: None,
             values: TABLE.iter().map(default_value).collect(),
             not_implemented: Vec::new(),
             kept_lines: Vec::new(),
+            renamed_commands: Vec::new(),
         };
         for (i, def) in TABLE.iter().enumerate() {
             if let Some(hook) = def.field {
@@ -1292,11 +1325,17 @@ impl Config {
                     self.load_string(&included, state)?;
                 }
                 "rename-command" if argv.len() == 3 => {
-                    let table = crate::commands::table::CommandTable::new();
-                    if table.lookup(argv[1].as_bytes()).is_none() {
-                        return Err(fail("No such command in rename-command"));
+                    // Checked against the table as earlier renames left it.
+                    let mut table = crate::commands::table::CommandTable::new();
+                    for (from, to) in &self.renamed_commands {
+                        let _ = table.rename(from.as_bytes(), to.as_bytes());
                     }
-                    self.keep(line, "rename-command");
+                    table
+                        .rename(argv[1].as_bytes(), argv[2].as_bytes())
+                        .map_err(fail)?;
+                    self.renamed_commands
+                        .push((argv[1].clone(), argv[2].clone()));
+                    self.kept_lines.push(line.to_string());
                 }
                 "user" if argv.len() >= 2 => self.keep(line, "user"),
                 "loadmodule" if argv.len() >= 2 => self.keep(line, "loadmodule"),
@@ -1409,9 +1448,6 @@ impl Config {
             self.values[idx] = new.clone();
             if let Some(hook) = def.field {
                 hook(self, &new);
-            }
-            if def.name == "bind" {
-                self.bind_explicit = true;
             }
         }
         Ok(changed)
@@ -1592,11 +1628,16 @@ impl Config {
 
     /// CONFIG SET of several pairs, all or nothing (Redis's
     /// `configSetCommand`). `local_client` decides `local` for protected
-    /// configs. The error is the whole reply text.
+    /// configs. `relisten` re-binds the TCP listeners after `port` or `bind`
+    /// changed (the listeners belong to the server); if it fails, the
+    /// previous settings are restored and it is called once more for them,
+    /// as Redis's `restoreBackupConfig` re-applies. The error is the whole
+    /// reply text.
     pub fn config_set(
         &mut self,
         pairs: &[(&[u8], &[u8])],
         local_client: bool,
+        relisten: &mut dyn FnMut(&Config) -> std::io::Result<()>,
     ) -> Result<(), String> {
         // Checked in order; the first problem is the one reported. An alias
         // and its primary name are distinct entries in Redis's dictionary,
@@ -1650,22 +1691,49 @@ impl Config {
             }
         }
         // The apply step: settings whose change needs work beyond storing.
-        for &idx in &changed {
-            let def = &TABLE[idx];
-            let err = match def.name {
-                // Listeners belong to the event loop, which cannot re-bind
-                // yet; refuse with the text Redis gives when re-binding fails.
-                "port" => Some("Unable to listen on this port. Check server logs."),
-                "bind" => Some("Failed to bind to specified addresses."),
-                _ => None,
-            };
-            if let Some(e) = err {
+        // Port and bind share one re-bind, as Redis calls an apply function
+        // once however many of its settings changed.
+        if let Some(&idx) = changed
+            .iter()
+            .find(|&&i| matches!(TABLE[i].name, "port" | "bind"))
+        {
+            let name = TABLE[idx].name;
+            if let Err(e) = relisten(self) {
+                log::warn!("Failed to bind: {e}");
                 log::warn!(
-                    "Failed applying new configuration. Possibly related to new {} setting. Restoring previous settings.",
-                    def.name
+                    "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
                 );
                 restore(self);
-                return Err(set_failed(def.name, Some(e)));
+                if let Err(e) = relisten(self) {
+                    log::warn!("Failed applying restored configuration: {e}");
+                }
+                let msg = if name == "port" {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                };
+                return Err(set_failed(name, Some(msg)));
+            }
+        }
+        if changed
+            .iter()
+            .any(|&i| matches!(TABLE[i].name, "oom-score-adj" | "oom-score-adj-values"))
+        {
+            if let Err(e) = apply_oom_score_adj(self) {
+                log::warn!("{e}");
+                let name = if changed.iter().any(|&i| TABLE[i].name == "oom-score-adj") {
+                    "oom-score-adj"
+                } else {
+                    "oom-score-adj-values"
+                };
+                restore(self);
+                if let Err(e) = apply_oom_score_adj(self) {
+                    log::warn!("Failed applying restored configuration: {e}");
+                }
+                return Err(set_failed(
+                    name,
+                    Some("Failed to set current oom_score_adj. Check server logs."),
+                ));
             }
         }
         Ok(())
@@ -2415,6 +2483,43 @@ impl RewriteState {
         }
         out
     }
+}
+
+/// The process's oom_score_adj before reddish first changed it, and whether
+/// it did (Redis keeps the same two statics in `setOOMScoreAdj`).
+static OOM_BASE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static OOM_ADJUSTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Redis's `setOOMScoreAdj` for the master class (called at start-up and
+/// when `oom-score-adj` or its values change): with the setting on, writes
+/// the master value (added to the score found before the first change, when
+/// relative) clamped to ±1000 into /proc/self/oom_score_adj; turned off,
+/// writes that original score back. Not Linux: nothing to do.
+pub fn apply_oom_score_adj(cfg: &Config) -> Result<(), String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    const PATH: &str = "/proc/self/oom_score_adj";
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let val = if cfg.oom_score_adj != 0 {
+        if !OOM_ADJUSTED.load(Relaxed) {
+            let text = std::fs::read_to_string(PATH)
+                .map_err(|e| format!("Unable to read oom_score_adj: {e}"))?;
+            OOM_ADJUSTED.store(true, Relaxed);
+            OOM_BASE.store(text.trim().parse().unwrap_or(0), Relaxed);
+        }
+        let mut v = cfg.oom_score_adj_values[0];
+        if cfg.oom_score_adj == 1 {
+            v += OOM_BASE.load(Relaxed);
+        }
+        v.clamp(-1000, 1000)
+    } else if OOM_ADJUSTED.swap(false, Relaxed) {
+        OOM_BASE.load(Relaxed)
+    } else {
+        return Ok(());
+    };
+    std::fs::write(PATH, format!("{val}\n"))
+        .map_err(|e| format!("Unable to write oom_score_adj: {e}"))
 }
 
 #[cfg(test)]

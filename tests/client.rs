@@ -562,3 +562,150 @@ fn redis_7_2_no_touch_and_setinfo() {
     let line = bulk_text(&r.cmd(&[b"CLIENT", b"INFO"]));
     assert!(line.trim_end().ends_with("resp=2"), "{line}");
 }
+
+/// This host's first non-loopback IPv4 address, read from the routing the
+/// kernel would use (a UDP "connect" sends nothing); None on a host with
+/// no such interface.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Redis 7.0's protected mode ignores `bind` (its default binds every
+/// interface): with no password a non-loopback client is DENIED even when
+/// `bind 0.0.0.0` was given explicitly; a password lets it in. Checked
+/// against Redis too.
+#[test]
+fn protected_mode_denies_non_loopback_clients_whatever_bind_says() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback address on this host: nothing to check");
+        return;
+    };
+    for srv in [
+        Server::reddish(&["--bind", "0.0.0.0"]),
+        Server::redis(&["--bind", "0.0.0.0"]),
+    ] {
+        let connect = || {
+            let s = std::net::TcpStream::connect((ip, srv.port)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s
+        };
+        let mut reply = String::new();
+        let _ = std::io::Read::read_to_string(&mut connect(), &mut reply);
+        assert!(
+            reply.starts_with("-DENIED Redis is running in protected mode"),
+            "{reply}"
+        );
+        let mut local = srv.raw();
+        assert_eq!(local.cmds("CONFIG SET requirepass secret"), "+OK\r\n");
+        let mut s = connect();
+        std::io::Write::write_all(&mut s, b"AUTH secret\r\nPING\r\n").expect("write");
+        let mut buf = [0u8; 64];
+        let mut got = Vec::new();
+        while got.len() < 12 {
+            let n = std::io::Read::read(&mut s, &mut buf).expect("read");
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"+OK\r\n+PONG\r\n");
+    }
+}
+
+/// What CLIENT PAUSE WRITE holds, as Redis 7.0 decides it after its other
+/// checks: an EXEC whose queue has a write or may-replicate command, a
+/// write sent inside MULTI (before it is queued), a container's write
+/// subcommand (XGROUP CREATE); a command with the wrong arity is answered
+/// at once. The transcript must match Redis's.
+#[test]
+fn client_pause_write_holds_what_redis_holds() {
+    let mut transcripts = Vec::new();
+    for srv in [Server::reddish(&[]), Server::redis(&[])] {
+        let mut a = srv.raw();
+        let mut b = srv.raw();
+        let mut t = Vec::new();
+        let blocked = |b: &mut Raw| {
+            let info = b.cmds("INFO clients");
+            info.lines()
+                .find(|l| l.starts_with("blocked_clients:"))
+                .unwrap_or("none")
+                .to_string()
+        };
+        let held = |a: &mut Raw, b: &mut Raw, t: &mut Vec<String>, cmd: &str| {
+            assert_eq!(b.cmds("CLIENT PAUSE 60000 WRITE"), "+OK\r\n");
+            a.send(cmd.as_bytes());
+            std::thread::sleep(Duration::from_millis(100));
+            t.push(format!("{}: {}", cmd.trim(), blocked(b)));
+            assert_eq!(b.cmds("CLIENT UNPAUSE"), "+OK\r\n");
+            t.push(String::from_utf8_lossy(&a.read_reply()).into_owned());
+        };
+        t.push(a.cmds("MULTI") + &a.cmds("SET FOO BAR"));
+        held(&mut a, &mut b, &mut t, "EXEC\r\n");
+        t.push(a.cmds("MULTI"));
+        held(&mut a, &mut b, &mut t, "SET FOO BAZ\r\n");
+        t.push(a.cmds("EXEC"));
+        t.push(a.cmds("MULTI") + &a.cmds("PUBLISH ch m"));
+        held(&mut a, &mut b, &mut t, "EXEC\r\n");
+        t.push(b.cmds("XADD s 1-1 a b"));
+        held(&mut a, &mut b, &mut t, "XGROUP CREATE s g $\r\n");
+        held(&mut a, &mut b, &mut t, "SET FOO\r\n");
+        transcripts.push(t);
+    }
+    assert!(transcripts[0]
+        .iter()
+        .any(|l| l == "EXEC: blocked_clients:1"));
+    assert!(transcripts[0]
+        .iter()
+        .any(|l| l == "SET FOO: blocked_clients:0"));
+    assert_eq!(transcripts[0], transcripts[1]);
+}
+
+/// The hard output limit is checked as replies are made, before anything
+/// is sent (Redis's closeClientOnOutputBufferLimitReached): a reply over it
+/// closes the client with nothing written, and HRANDFIELD / SRANDMEMBER /
+/// ZRANDMEMBER with a huge negative count stop at the limit instead of
+/// building gigabytes. Same outcome on Redis.
+#[test]
+fn output_hard_limit_closes_before_sending() {
+    for srv in [Server::reddish(&[]), Server::redis(&[])] {
+        let mut admin = srv.raw();
+        let big = "x".repeat(150_000);
+        assert_eq!(
+            String::from_utf8_lossy(&admin.cmd(&[b"SET", b"big", big.as_bytes()])),
+            "+OK\r\n"
+        );
+        assert_eq!(admin.cmds("HSET h a b"), ":1\r\n");
+        assert_eq!(admin.cmds("SADD s a"), ":1\r\n");
+        assert_eq!(admin.cmds("ZADD z 1 a"), ":1\r\n");
+        assert_eq!(
+            String::from_utf8_lossy(&admin.cmd(&[
+                b"CONFIG",
+                b"SET",
+                b"client-output-buffer-limit",
+                b"normal 100000 0 0"
+            ])),
+            "+OK\r\n"
+        );
+        for cmd in [
+            "GET big",
+            "HRANDFIELD h -999999999",
+            "SRANDMEMBER s -999999999",
+            "ZRANDMEMBER z -999999999",
+        ] {
+            let start = Instant::now();
+            let mut c = srv.raw();
+            c.send(cmd.as_bytes());
+            c.send(b"\r\n");
+            // EOF (or reset) before any byte of a reply.
+            assert!(c.is_closed(), "{cmd}: a reply arrived");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{cmd}: {:?}",
+                start.elapsed()
+            );
+        }
+        assert_eq!(admin.cmds("PING"), "+PONG\r\n");
+    }
+}

@@ -449,3 +449,33 @@ fn table_growth_waits_rather_than_evict() {
     assert_eq!(n, 4098);
     assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
 }
+
+/// After eviction, INFO's used_memory reads at most a few hundred bytes over
+/// maxmemory (Redis 7.0: ~100), as the suite's "policy ... should only remove
+/// volatile keys" requires (< limit + 4096): INFO must not count a buffer it
+/// reserved for its own text.
+#[test]
+fn info_used_memory_sits_at_the_limit_after_eviction() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let limit = info_field(&mut c, "memory", "used_memory") + 100 * 1024;
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(limit)
+        .arg("maxmemory-policy")
+        .arg("volatile-random")
+        .query(&mut c)
+        .unwrap();
+    for i in 0..3000 {
+        let _: () = redis::cmd("SETEX")
+            .arg(format!("foo:{i}"))
+            .arg(10_000)
+            .arg("x")
+            .query(&mut c)
+            .unwrap();
+    }
+    assert!(info_field(&mut c, "stats", "evicted_keys") > 0);
+    let used = info_field(&mut c, "memory", "used_memory");
+    assert!(used < limit + 1024, "used {used}, limit {limit}");
+}

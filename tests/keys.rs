@@ -525,6 +525,41 @@ fn dirty_counts_real_changes_only() {
     assert_eq!(changes(&mut c), d + 3);
 }
 
+/// BITFIELD SET/INCRBY count one change per field whose value moved (or
+/// every field when the key was created or grew), as Redis 7.0's
+/// `bitfieldGeneric`; a SET rewriting the same value adds nothing.
+#[test]
+fn bitfield_dirty_counts_changed_fields() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let bf = |c: &mut redis::Connection, args: &[&str]| {
+        let _: redis::Value = redis::cmd("BITFIELD").arg("f").arg(args).query(c).unwrap();
+    };
+    let d = changes(&mut c);
+    bf(&mut c, &["SET", "i5", "0", "0", "SET", "u3", "8", "0"]);
+    assert_eq!(changes(&mut c), d + 2, "created: every field counts");
+    bf(&mut c, &["SET", "i5", "0", "0"]);
+    assert_eq!(changes(&mut c), d + 2, "same value: no change");
+    bf(
+        &mut c,
+        &[
+            "SET", "i5", "0", "1", "SET", "u3", "8", "0", "INCRBY", "u3", "8", "2",
+        ],
+    );
+    assert_eq!(changes(&mut c), d + 4);
+    bf(
+        &mut c,
+        &[
+            "INCRBY", "u3", "8", "0", "OVERFLOW", "FAIL", "INCRBY", "u3", "8", "9",
+        ],
+    );
+    assert_eq!(
+        changes(&mut c),
+        d + 4,
+        "INCRBY 0 and a failed INCRBY change nothing"
+    );
+}
+
 /// OBJECT IDLETIME counts whole seconds of an LRU clock that ticks with the
 /// server's cron, so after 2.1 s it reads 2 or 3 depending on the clock's
 /// phase (Redis alike); OBJECT itself never touches the key, and an access
@@ -548,4 +583,70 @@ fn object_idletime_counts_from_the_last_access() {
     assert!((first..=3).contains(&idle(&mut c)));
     let _: String = c.get("idle:k").unwrap();
     assert_eq!(idle(&mut c), 0);
+}
+
+/// INFO lazyfreed_objects once nothing is pending: Redis's lazy-free
+/// thread counts a value when it has freed it, a moment after the reply.
+fn lazyfreed(c: &mut redis::Connection) -> u64 {
+    let field = |c: &mut redis::Connection, name: &str| -> u64 {
+        let info: String = redis::cmd("INFO").arg("memory").query(c).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .expect(name)
+    };
+    for _ in 0..200 {
+        if field(c, "lazyfree_pending_objects:") == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The thread lowers "pending" just before it raises "freed".
+    std::thread::sleep(Duration::from_millis(20));
+    field(c, "lazyfreed_objects:")
+}
+
+/// INFO lazyfreed_objects counts what Redis hands to its lazy-free thread:
+/// UNLINK (or DEL under lazyfree-lazy-user-del) of a value whose free effort
+/// passes 64 (a hashtable set of 100, a stream of 200 nodes; not a small
+/// set), and every key of an ASYNC flush. Same numbers from Redis 7.0.
+#[test]
+fn lazyfreed_objects_counts_async_frees() {
+    for srv in [Server::reddish(&[]), Server::redis(&[])] {
+        let mut c = srv.client();
+        let cmd = |c: &mut redis::Connection, args: &[&str]| {
+            let _: redis::Value = redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap();
+        };
+        let big: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+        let sadd = |c: &mut redis::Connection, key: &str, n: usize| {
+            let _: i64 = redis::cmd("SADD").arg(key).arg(&big[..n]).query(c).unwrap();
+        };
+        let mut seen = Vec::new();
+        sadd(&mut c, "big", 100);
+        sadd(&mut c, "small", 10);
+        cmd(&mut c, &["UNLINK", "big", "small"]);
+        seen.push(lazyfreed(&mut c));
+        sadd(&mut c, "big", 100);
+        cmd(&mut c, &["DEL", "big"]);
+        seen.push(lazyfreed(&mut c));
+        cmd(&mut c, &["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"]);
+        sadd(&mut c, "big", 100);
+        cmd(&mut c, &["DEL", "big"]);
+        seen.push(lazyfreed(&mut c));
+        cmd(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "5"]);
+        for i in 0..1000 {
+            cmd(&mut c, &["XADD", "st", "*", "f", &i.to_string()]);
+        }
+        cmd(&mut c, &["UNLINK", "st"]);
+        seen.push(lazyfreed(&mut c));
+        cmd(&mut c, &["MSET", "a", "1", "b", "2", "c", "3"]);
+        cmd(&mut c, &["FLUSHALL", "ASYNC"]);
+        seen.push(lazyfreed(&mut c));
+        cmd(&mut c, &["MSET", "a", "1", "b", "2"]);
+        cmd(&mut c, &["FLUSHDB", "SYNC"]);
+        seen.push(lazyfreed(&mut c));
+        cmd(&mut c, &["CONFIG", "RESETSTAT"]);
+        seen.push(lazyfreed(&mut c));
+        assert_eq!(seen, [1, 1, 2, 3, 6, 6, 0], "port {}", srv.port);
+    }
 }

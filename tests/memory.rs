@@ -369,3 +369,25 @@ fn compare_with_redis() {
         );
     }
 }
+
+/// A command with 100k arguments leaves nothing behind once its key is
+/// gone: the per-argument index of the parser is not kept at that size
+/// (Redis frees argv after every command), so used_memory falls back to
+/// where it started (the suite's "UNLINK can reclaim memory in background").
+#[test]
+fn huge_command_leaves_no_argument_index_behind() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let orig = num(&info(&mut c, "memory"), "used_memory");
+    let members: Vec<u32> = (0..100_000).collect();
+    let _: i64 = redis::cmd("SADD")
+        .arg("myset")
+        .arg(&members)
+        .query(&mut c)
+        .unwrap();
+    let peak = num(&info(&mut c, "memory"), "used_memory");
+    assert!(peak > orig + 1_000_000, "{orig} -> {peak}");
+    let _: i64 = redis::cmd("UNLINK").arg("myset").query(&mut c).unwrap();
+    let after = num(&info(&mut c, "memory"), "used_memory");
+    assert!(after < orig + 64 * 1024, "{orig} -> {peak} -> {after}");
+}

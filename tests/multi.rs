@@ -108,3 +108,71 @@ fn client_list_shows_the_transaction_as_redis_does() {
     );
     assert_eq!(seen[1], seen[0]);
 }
+
+/// INFO replication shows `min_slaves_good_slaves` exactly while
+/// min-replicas-to-write and min-replicas-max-lag are both non-zero (the
+/// differential script cannot compare INFO replication: master_replid is
+/// random).
+#[test]
+fn info_replication_shows_good_replicas_when_min_replicas_is_set() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let info = |c: &mut redis::Connection| -> String {
+        redis::cmd("INFO").arg("replication").query(c).unwrap()
+    };
+    assert!(!info(&mut c).contains("min_slaves_good_slaves"));
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-to-write")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    assert!(info(&mut c).contains("\r\nconnected_slaves:0\r\nmin_slaves_good_slaves:0\r\n"));
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-max-lag")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    assert!(!info(&mut c).contains("min_slaves_good_slaves"));
+}
+
+/// An EXEC refused before it runs (here: writes queued, then
+/// min-replicas-to-write set by another client) is a rejected call of
+/// `exec` in INFO commandstats, as Redis's rejectCommand counts it.
+#[test]
+fn refused_exec_counts_as_rejected_call() {
+    let srv = Server::reddish(&[]);
+    let mut c = srv.client();
+    let mut other = srv.client();
+    let _: () = redis::cmd("MULTI").query(&mut c).unwrap();
+    let _: () = redis::cmd("INCR").arg("x").query(&mut c).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-to-write")
+        .arg(1)
+        .query(&mut other)
+        .unwrap();
+    let e = redis::cmd("EXEC")
+        .query::<redis::Value>(&mut c)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("NOREPLICAS Not enough good replicas to write."),
+        "{e}"
+    );
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut c)
+        .unwrap();
+    let exec = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_exec:"))
+        .unwrap_or_default();
+    assert!(
+        exec.contains("calls=0,") && exec.contains(",rejected_calls=1,"),
+        "{exec}"
+    );
+    let n: Option<i64> = redis::cmd("GET").arg("x").query(&mut c).unwrap();
+    assert_eq!(n, None);
+}

@@ -720,12 +720,16 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
     // `bit_offset` bounded each offset by proto-max-bulk-len; a field may
     // reach up to 63 bits past it, as in Redis.
     let now = ctx.srv.now_ms;
+    let mut created = false;
     if ctx.srv.config.notify_keyspace_events != 0 {
         // Create the key first so its `new` event precedes the reply.
-        bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
+        created = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?.1;
         ntf::flush_logged(ctx.srv, ctx.client);
     }
-    let (p, _) = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
+    let (p, grown) = bits_for_write(&mut ctx.srv.dbs[ctx.client.db], key, now, highest)?;
+    // As Redis 7.0: a write counts as a change (one `dirty` each) only when
+    // the key was created or grew, or the field's value differs.
+    let dirty = created || grown;
     let reply = &mut ctx.client.reply;
     reply.array(ops.len());
     let mut changes = 0;
@@ -748,7 +752,9 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
                 } else {
                     reply.int(ret);
                     set_unsigned(p, f.offset, f.bits, new as u64);
-                    changes += 1;
+                    if dirty || old != new {
+                        changes += 1;
+                    }
                 }
             }
             (_, false) => {
@@ -767,13 +773,16 @@ fn bitfield_generic(ctx: &mut Ctx, ro_cmd: bool) -> CmdResult {
                 } else {
                     reply.int(ret as i64);
                     set_unsigned(p, f.offset, f.bits, new);
-                    changes += 1;
+                    if dirty || old != new {
+                        changes += 1;
+                    }
                 }
             }
         }
     }
     if changes > 0 {
         ctx.changed(ntf::STRING, b"setbit", key);
+        ctx.srv.stats.dirty += changes - 1;
     }
     Ok(())
 }

@@ -72,10 +72,15 @@ fn set(ctx: &mut Ctx) -> CmdResult {
         .map(|i| (ctx.args.get(i), ctx.args.get(i + 1)))
         .collect();
     let local = ctx.client.flags.local;
-    ctx.srv
-        .config
-        .config_set(&pairs, local)
+    let srv = &mut *ctx.srv;
+    let (listeners, registry) = (&mut srv.listeners, &srv.registry);
+    let mut relisten = |cfg: &crate::config::Config| {
+        crate::server::listener::relisten_tcp(listeners, registry, cfg)
+    };
+    srv.config
+        .config_set(&pairs, local, &mut relisten)
         .map_err(CmdError::owned)?;
+    srv.tcp_port = srv.config.port;
     ctx.client.reply.ok();
     Ok(())
 }

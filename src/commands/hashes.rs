@@ -414,9 +414,27 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         if withvalues && l.unsigned_abs() >= (i64::MAX / 2) as u64 {
             return Err(CmdError::new("ERR value is out of range"));
         }
-        for _ in 0..l.unsigned_abs() {
-            picks.push(rng_below(pairs.len() as u64) as usize);
+        // Repeats allowed: streamed, not collected (a count of -1e9 would
+        // be gigabytes), and cut short at the output hard limit as Redis.
+        let n = l.unsigned_abs();
+        let resp3 = ctx.client.reply.resp3();
+        let per = if withvalues && !resp3 { 2 } else { 1 };
+        ctx.client.reply.array((n * per) as usize);
+        for k in 0..n {
+            if k % 1024 == 0 && ctx.obuf_hard_reached() {
+                break;
+            }
+            let (f, v) = &pairs[rng_below(pairs.len() as u64) as usize];
+            let r = &mut ctx.client.reply;
+            if withvalues && resp3 {
+                r.array(2);
+            }
+            r.bulk(f);
+            if withvalues {
+                r.bulk(v);
+            }
         }
+        return Ok(());
     } else if l as usize >= pairs.len() {
         picks.extend(0..pairs.len());
     } else {

@@ -78,7 +78,10 @@ fn info(ctx: &mut Ctx) -> CmdResult {
 
 /// Builds the INFO text for the chosen sections (indexes into `SECTIONS`).
 pub fn info_string(srv: &mut Server, wanted: &[bool]) -> String {
-    let mut out = String::with_capacity(4096);
+    // Grown as needed, like Redis's sds: used_memory (read while this is
+    // being built) then counts only the text so far, not a 4 KB reserve,
+    // which kept keys evicted to 4 KB under what INFO showed.
+    let mut out = String::new();
     for (i, (name, _)) in SECTIONS.iter().enumerate() {
         if !wanted.get(i).copied().unwrap_or(false) {
             continue;
@@ -92,7 +95,7 @@ pub fn info_string(srv: &mut Server, wanted: &[bool]) -> String {
             "memory" => memory_section(srv, &mut out),
             "persistence" => persistence_section(srv, &mut out),
             "stats" => stats_section(srv, &mut out),
-            "replication" => replication_section(&mut out),
+            "replication" => replication_section(srv, &mut out),
             "cpu" => cpu_section(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats_section(srv, &mut out),
@@ -407,7 +410,7 @@ fn memory_section(srv: &mut Server, out: &mut String) {
     field!(out, "mem_allocator", "libc");
     field!(out, "active_defrag_running", "0");
     field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    field!(out, "lazyfreed_objects", "{}", srv.stats.lazyfreed_objects);
 }
 
 fn persistence_section(srv: &Server, out: &mut String) {
@@ -585,10 +588,13 @@ fn master_replid() -> &'static str {
     ID.get_or_init(|| crate::server::random_hex(40))
 }
 
-fn replication_section(out: &mut String) {
+fn replication_section(srv: &Server, out: &mut String) {
     out.push_str("# Replication\r\n");
     field!(out, "role", "master");
     field!(out, "connected_slaves", "0");
+    if srv.config.min_replicas_to_write > 0 && srv.config.min_replicas_max_lag > 0 {
+        field!(out, "min_slaves_good_slaves", "0");
+    }
     field!(out, "master_failover_state", "no-failover");
     field!(out, "master_replid", "{}", master_replid());
     field!(out, "master_replid2", "{}", "0".repeat(40));

@@ -256,9 +256,16 @@ impl Header {
 /// threshold would have handed to its background thread.
 fn del(ctx: &mut Ctx) -> CmdResult {
     let now = ctx.srv.now_ms;
+    // UNLINK (or DEL under lazyfree-lazy-user-del) counts what Redis's
+    // freeObjAsync would have sent to its lazy-free thread.
+    let lazy =
+        ctx.args.get(0).eq_ignore_ascii_case(b"unlink") || ctx.srv.config.lazyfree_lazy_user_del;
     let mut n = 0;
     for key in ctx.args.from(1).iter() {
-        if ctx.srv.dbs[ctx.client.db].remove(key, now).is_some() {
+        if let Some(v) = ctx.srv.dbs[ctx.client.db].remove(key, now) {
+            if lazy && v.free_effort() > crate::db::object::LAZYFREE_THRESHOLD {
+                ctx.srv.stats.lazyfreed_objects += 1;
+            }
             ctx.changed(ntf::GENERIC, b"del", key);
             n += 1;
         }

@@ -111,6 +111,7 @@ pub mod err {
     pub const DB_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
     pub const NOAUTH: CmdError = CmdError::new("NOAUTH Authentication required.");
     pub const NOT_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+    pub const NOREPLICAS: CmdError = CmdError::new("NOREPLICAS Not enough good replicas to write.");
     pub const OOM: CmdError =
         CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
     pub const INVALID_EXPIRE: CmdError = CmdError::new("ERR invalid expire time in 'set' command");
@@ -141,6 +142,19 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The client's unsent replies reached its hard output limit: a command
+    /// producing a huge reply stops early, as Redis's loops do on
+    /// CLIENT_CLOSE_ASAP (the client is closed and gets none of it).
+    pub fn obuf_hard_reached(&self) -> bool {
+        crate::server::event_loop::obuf_hard_reached(self.srv, self.client)
+    }
+
+    /// The client's hard output limit in bytes (0: none), for loops that
+    /// hold a borrow of the keyspace and compare `reply.pending()` to it.
+    pub fn obuf_hard_limit(&self) -> u64 {
+        crate::server::event_loop::obuf_hard_limit(self.srv, self.client)
+    }
+
     /// The client's current database.
     #[inline]
     pub fn db(&mut self) -> &mut crate::db::keyspace::Db {
@@ -296,6 +310,16 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             return;
         }
     }
+    // Redis's checkGoodReplicasStatus: with min-replicas-to-write set (and
+    // a non-zero max lag) a master without enough good replicas refuses
+    // writes; reddish never has replicas.
+    if srv.config.min_replicas_to_write > 0
+        && srv.config.min_replicas_max_lag > 0
+        && (def.flags & flags::WRITE != 0 || (def.name == "exec" && client.multi.has_write))
+    {
+        reject(srv, client, Some(stat_idx), err::NOREPLICAS);
+        return;
+    }
     // RESP2 subscribed mode: the connection carries messages, so only
     // commands that manage subscriptions (and PING/QUIT/RESET) may run.
     if client.subs.active() && client.reply.resp == 2 {
@@ -333,6 +357,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
             }
             if def.flags & flags::DENYOOM != 0 {
                 client.multi.has_denyoom = true;
+            }
+            if def.flags & flags::MAY_REPLICATE != 0 {
+                client.multi.has_may_replicate = true;
             }
             let argv = args.iter().map(|a| a.to_vec()).collect();
             if let Some(q) = client.multi.queue.as_mut() {
@@ -394,6 +421,9 @@ fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError
     if client.multi.queue.is_some() {
         client.multi.aborted = true;
     }
+    if let Some(i) = idx {
+        srv.table.stat_mut(i).rejected_calls += 1;
+    }
     // A refused EXEC ends any transaction (Redis's execCommandAbort), even
     // outside MULTI.
     if idx.is_some_and(|i| srv.table.def(i).name == "exec") {
@@ -404,9 +434,6 @@ fn reject(srv: &mut Server, client: &mut Client, idx: Option<usize>, e: CmdError
         client.reply.error(full.as_bytes());
         client.reply.muted = client.flags.reply_off;
         return;
-    }
-    if let Some(i) = idx {
-        srv.table.stat_mut(i).rejected_calls += 1;
     }
     srv.stats.count_error(e.0.as_bytes());
     client.reply.error(e.0.as_bytes());

@@ -77,6 +77,7 @@ fn multi(ctx: &mut Ctx) -> CmdResult {
     ctx.client.multi.aborted = false;
     ctx.client.multi.has_write = false;
     ctx.client.multi.has_denyoom = false;
+    ctx.client.multi.has_may_replicate = false;
     ctx.client.reply.ok();
     Ok(())
 }
@@ -87,6 +88,7 @@ pub fn discard_transaction(srv: &mut Server, client: &mut Client) {
     client.multi.aborted = false;
     client.multi.has_write = false;
     client.multi.has_denyoom = false;
+    client.multi.has_may_replicate = false;
     unwatch_all(srv, client);
 }
 

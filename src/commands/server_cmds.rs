@@ -43,29 +43,33 @@ fn dbsize(ctx: &mut Ctx) -> CmdResult {
 }
 
 /// FLUSHDB/FLUSHALL take an optional ASYNC or SYNC; both free at once here
-/// (a lazy-free thread would be a second thread touching values).
-fn flush_mode(ctx: &Ctx) -> CmdResult {
+/// (a lazy-free thread would be a second thread touching values). True for
+/// ASYNC, or no mode with lazyfree-lazy-user-flush: Redis then counts every
+/// flushed key in lazyfreed_objects (`emptyDbAsync`), and so do we.
+fn flush_mode(ctx: &Ctx) -> Result<bool, CmdError> {
     match ctx.args.len() {
-        1 => Ok(()),
-        2 if ctx.args.get(1).eq_ignore_ascii_case(b"async")
-            || ctx.args.get(1).eq_ignore_ascii_case(b"sync") =>
-        {
-            Ok(())
-        }
+        1 => Ok(ctx.srv.config.lazyfree_lazy_user_flush),
+        2 if ctx.args.get(1).eq_ignore_ascii_case(b"async") => Ok(true),
+        2 if ctx.args.get(1).eq_ignore_ascii_case(b"sync") => Ok(false),
         _ => Err(err::SYNTAX),
     }
 }
 
 fn flushdb(ctx: &mut Ctx) -> CmdResult {
-    flush_mode(ctx)?;
+    if flush_mode(ctx)? {
+        ctx.srv.stats.lazyfreed_objects += ctx.db().len() as u64;
+    }
     ctx.db().clear();
     ctx.client.reply.ok();
     Ok(())
 }
 
 fn flushall(ctx: &mut Ctx) -> CmdResult {
-    flush_mode(ctx)?;
+    let lazy = flush_mode(ctx)?;
     for db in &mut ctx.srv.dbs {
+        if lazy {
+            ctx.srv.stats.lazyfreed_objects += db.len() as u64;
+        }
         db.clear();
     }
     ctx.client.reply.ok();

@@ -636,6 +636,7 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
         _ => return Err(err::SYNTAX),
     };
     let db = ctx.client.db;
+    let hard = ctx.obuf_hard_limit();
     let set = read_set_mut(ctx.srv, db, key)?;
     let reply = &mut ctx.client.reply;
     let Some(set) = set else {
@@ -656,7 +657,12 @@ fn srandmember(ctx: &mut Ctx) -> CmdResult {
             // Repeats allowed: independent O(1) picks.
             let n = c.unsigned_abs() as usize;
             reply.array(n);
-            for _ in 0..n {
+            for k in 0..n {
+                // Cut short at the output hard limit, as Redis (the client
+                // is closed and gets none of it).
+                if k % 1024 == 0 && hard > 0 && reply.pending() as u64 >= hard {
+                    break;
+                }
                 match set.random(rand_below(usize::MAX) as u64) {
                     Some(m) => reply.bulk(&m),
                     None => reply.null(),

@@ -187,6 +187,9 @@ pub struct CommandTable {
     /// Subcommand index by (parent, lower-case name).
     subs: FnvMap<(usize, &'static [u8]), usize>,
     stats: Vec<CommandStat>,
+    /// Entries `rename-command x ""` took out of the table: no longer
+    /// listed by COMMAND, COMMAND LIST or COMMAND DOCS.
+    removed: Vec<bool>,
 }
 
 impl Default for CommandTable {
@@ -202,6 +205,7 @@ impl CommandTable {
             entries: Vec::new(),
             subs: FnvMap::default(),
             stats: Vec::new(),
+            removed: Vec::new(),
         };
         for fam in families() {
             for def in fam {
@@ -216,6 +220,7 @@ impl CommandTable {
             }
         }
         t.stats = vec![CommandStat::default(); t.entries.len()];
+        t.removed = vec![false; t.entries.len()];
         t
     }
 
@@ -232,6 +237,28 @@ impl CommandTable {
         } else {
             None
         }
+    }
+
+    /// `rename-command from to` (Redis's config.c): the command answers to
+    /// `to` instead of `from`, or to nothing when `to` is empty. Only the
+    /// lookup changes; its name in COMMAND INFO and INFO commandstats stays.
+    /// Done at start-up only, so the new name is leaked to share the
+    /// table's `'static` keys.
+    pub fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), &'static str> {
+        let idx = self
+            .lookup(from)
+            .ok_or("No such command in rename-command")?;
+        self.by_name.retain(|_, &mut i| i != idx);
+        if to.is_empty() {
+            self.removed[idx] = true;
+            return Ok(());
+        }
+        let to: &'static [u8] = Box::leak(to.to_ascii_lowercase().into_boxed_slice());
+        if self.by_name.contains_key(to) {
+            return Err("Target command name already exists");
+        }
+        self.by_name.insert(to, idx);
+        Ok(())
     }
 
     pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<(usize, &'static CommandDef)> {
@@ -279,12 +306,13 @@ impl CommandTable {
         }
     }
 
-    /// Top-level commands in table order.
+    /// Top-level commands in table order (renamed ones under their own
+    /// name, removed ones not at all, as Redis lists `server.commands`).
     pub fn top_level(&self) -> impl Iterator<Item = (usize, &'static CommandDef)> + '_ {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.1.is_none())
+            .filter(|&(i, e)| e.1.is_none() && !self.removed[i])
             .map(|(i, e)| (i, e.0))
     }
 

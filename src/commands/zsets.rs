@@ -1301,6 +1301,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     let seed = ctx.srv.now_ms as u64 ^ ctx.srv.stats.total_commands_processed;
     let mut rng = crate::types::XorShift::new(seed | 1);
     let resp3 = ctx.client.reply.resp3();
+    let hard = ctx.obuf_hard_limit();
     let (z, r) = match read_split(ctx, key)? {
         (None, r) => {
             r.empty_array();
@@ -1326,7 +1327,12 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         // count (up to LONG_MAX, as in Redis) never sizes an allocation.
         let n = count.unsigned_abs() as usize;
         r.array(if withscores && !pairs { 2 * n } else { n });
-        for _ in 0..n {
+        for k in 0..n {
+            // Cut short at the output hard limit, as Redis (the client is
+            // closed and gets none of it).
+            if k % 1024 == 0 && hard > 0 && r.pending() as u64 >= hard {
+                break;
+            }
             emit(r, rng.below(len as u64) as usize);
         }
         return Ok(());

@@ -275,7 +275,41 @@ pub enum Value {
     Stream(Box<crate::types::stream::StreamVal>),
 }
 
+/// Redis's `LAZYFREE_THRESHOLD`: a value whose free effort exceeds it is
+/// freed by Redis's background thread when deleted asynchronously.
+pub const LAZYFREE_THRESHOLD: u64 = 64;
+
 impl Value {
+    /// Redis's `lazyfreeGetFreeEffort`, as far as the lazy-free threshold
+    /// needs it: quicklist nodes, table entries of a hashtable set or hash,
+    /// skiplist length, stream rax nodes plus consumer groups times
+    /// (1 + the first group's PEL); compact encodings and strings are one
+    /// allocation. A stream with more listpack nodes than the threshold
+    /// counts those nodes (a lower bound of its rax nodes) instead of
+    /// walking the rax.
+    pub fn free_effort(&self) -> u64 {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(l) => l.ql.node_count() as u64,
+            Value::Hash(h) if h.encoding() == "hashtable" => h.len() as u64,
+            Value::Set(s) if s.encoding() == "hashtable" => s.len() as u64,
+            Value::ZSet(z) if z.encoding() == "skiplist" => z.len() as u64,
+            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 1,
+            Value::Stream(s) => {
+                let nodes = s.node_count() as u64;
+                let mut effort = if nodes > LAZYFREE_THRESHOLD {
+                    nodes
+                } else {
+                    s.rax_nodes()
+                };
+                if let Some(g) = s.groups.values().next() {
+                    effort += s.groups.len() as u64 * (1 + g.pel.len() as u64);
+                }
+                effort
+            }
+        }
+    }
+
     /// The name TYPE answers.
     pub fn type_name(&self) -> &'static str {
         match self {

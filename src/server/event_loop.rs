@@ -30,8 +30,7 @@ use super::{cron, Server, SHUTDOWN_SIGNAL};
 use crate::config::Config;
 use crate::protocol::parser::{Limits, Parsed};
 
-/// Listener tokens count down from here; client tokens are slab indexes.
-const LISTENER_BASE: usize = usize::MAX - 1;
+use listener::LISTENER_BASE;
 
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -59,7 +58,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     let mut poll = Poll::new()?;
     let mut listeners = listener::bind_all(&config)?;
     for (i, l) in listeners.iter_mut().enumerate() {
-        let tok = Token(LISTENER_BASE - i);
+        let tok = listener::token(i);
         match l {
             Listener::Tcp(l) => poll.registry().register(l, tok, Interest::READABLE)?,
             Listener::Unix(l) => poll.registry().register(l, tok, Interest::READABLE)?,
@@ -67,6 +66,10 @@ pub fn run(config: Config) -> io::Result<i32> {
     }
     let registry = poll.registry().try_clone()?;
     let mut srv = Server::new(config, registry);
+    srv.listeners = listeners;
+    if let Err(e) = crate::config::apply_oom_score_adj(&srv.config) {
+        log::warn!("{e}");
+    }
     install_signal_handlers();
     // Redis's startup banner: its ASCII logo when asked for (test suites
     // look for "PID: n" in it), otherwise one line. Ours is plain text.
@@ -123,8 +126,8 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
         for ev in events.iter() {
             let t = ev.token().0;
-            if t > LISTENER_BASE - listeners.len() && t <= LISTENER_BASE {
-                accept_all(&mut srv, &mut listeners[LISTENER_BASE - t]);
+            if t > LISTENER_BASE - srv.listeners.len() && t <= LISTENER_BASE {
+                accept_all(&mut srv, LISTENER_BASE - t);
                 continue;
             }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -170,11 +173,18 @@ pub fn run(config: Config) -> io::Result<i32> {
     Ok(0)
 }
 
-fn accept_all(srv: &mut Server, l: &mut Listener) {
+fn accept_all(srv: &mut Server, i: usize) {
     loop {
+        // Looked up again for every connection: a new client's first
+        // commands run from here, and a CONFIG SET port/bind among them
+        // replaces the listeners.
+        let Some(l) = srv.listeners.get_mut(i) else {
+            return;
+        };
+        let keepalive = srv.config.tcp_keepalive;
         let accepted = match l {
             Listener::Tcp(l) => l.accept().map(|(s, peer)| {
-                listener::tune_accepted(&s, srv.config.tcp_keepalive);
+                listener::tune_accepted(&s, keepalive);
                 let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 let local = peer.ip().is_loopback();
                 (Conn::Tcp(s), peer.to_string(), laddr, local, false)
@@ -191,11 +201,10 @@ fn accept_all(srv: &mut Server, l: &mut Listener) {
                     srv.stats.rejected_connections += 1;
                     continue;
                 }
-                if srv.config.protected_mode
-                    && !srv.config.bind_explicit
-                    && srv.config.requirepass.is_none()
-                    && !local
-                {
+                // Redis 7.0 protects whatever `bind` says (its default
+                // binds every interface): only a password or
+                // protected-mode no lets a non-loopback client in.
+                if srv.config.protected_mode && srv.config.requirepass.is_none() && !local {
                     log::warn!("Denied connection from {addr}: protected mode");
                     let _ = conn.write(PROTECTED_MODE_DENIED);
                     srv.stats.rejected_connections += 1;
@@ -305,7 +314,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 let src: &[u8] = if c.parser.inline { &scratch } else { &qbuf };
                 let args = crate::commands::Args::new(src, &spans);
                 let first = args.get(0);
-                if paused_for(srv, args) {
+                if paused_for(srv, &c, args) {
                     // CLIENT PAUSE: leave the command in the buffer; the
                     // cron re-serves the client when the pause ends.
                     // Rewind to the command's first byte, which lies before
@@ -326,10 +335,18 @@ pub fn process_input(srv: &mut Server, t: usize) {
                 } else {
                     c.flags.postponed = false;
                     crate::commands::execute(srv, &mut c, args);
+                    if obuf_hard_reached(srv, &c) {
+                        close_for_obuf(srv, &mut c);
+                    }
                 }
                 c.qbuf = qbuf;
                 c.scratch = scratch;
-                c.parser.spans = spans;
+                // Kept for the next command, unless a huge one (SADD of
+                // 100k members) grew it: 16 bytes per argument would stay
+                // counted in used_memory, where Redis frees argv each time.
+                if spans.capacity() <= 1024 {
+                    c.parser.spans = spans;
+                }
                 // Keys this command made ready are served before the
                 // client's next command (Redis's processCommand).
                 if super::blocking::pending(srv) {
@@ -412,18 +429,49 @@ pub fn process_input(srv: &mut Server, t: usize) {
 /// True if CLIENT PAUSE holds this command back: every command in ALL
 /// mode; in WRITE mode the ones that may change data (as Redis, also
 /// EVAL-like and PUBLISH-like commands flagged may_replicate).
-fn paused_for(srv: &Server, args: crate::commands::Args) -> bool {
+/// CLIENT PAUSE holds this command (Redis's processCommand postpones it).
+/// Redis decides after its own checks, so a command they would refuse
+/// (unknown, wrong arity, unauthenticated, protected, NOREPLICAS) is
+/// answered at once, here by letting it run into that error. Under WRITE,
+/// only commands flagged write or may-replicate wait (the subcommand's
+/// flags for a container), and EXEC when it queued such commands, and a
+/// write sent inside MULTI waits before being queued.
+fn paused_for(srv: &Server, c: &Client, args: crate::commands::Args) -> bool {
+    use crate::commands::table::flags::{MAY_REPLICATE, NO_AUTH, PROTECTED, WRITE};
     if srv.pause.until_ms <= srv.now_ms {
         return false;
     }
-    if !srv.pause.writes_only {
-        return true;
+    let Some(idx) = srv.table.lookup(args.get(0)) else {
+        return false;
+    };
+    let mut def = srv.table.def(idx);
+    if !def.subcommands.is_empty() && args.len() >= 2 {
+        match srv.table.lookup_sub(idx, args.get(1)) {
+            Some((_, sub)) => def = sub,
+            None => return false,
+        }
     }
-    use crate::commands::table::flags::{MAY_REPLICATE, WRITE};
-    match srv.table.lookup(args.get(0)) {
-        Some(i) => srv.table.def(i).flags & (WRITE | MAY_REPLICATE) != 0,
-        None => false,
+    let n = args.len();
+    if (def.arity > 0 && n != def.arity as usize) || n < def.arity.unsigned_abs() as usize {
+        return false;
     }
+    if !c.authenticated && def.flags & NO_AUTH == 0 {
+        return false;
+    }
+    if def.flags & PROTECTED != 0 && !crate::commands::debug::allowed(srv, c) {
+        return false;
+    }
+    let exec = def.name == "exec";
+    let writes = def.flags & (WRITE | MAY_REPLICATE) != 0
+        || (exec && (c.multi.has_write || c.multi.has_may_replicate));
+    if writes
+        && srv.config.min_replicas_to_write > 0
+        && srv.config.min_replicas_max_lag > 0
+        && (def.flags & WRITE != 0 || (exec && c.multi.has_write))
+    {
+        return false;
+    }
+    !srv.pause.writes_only || writes
 }
 
 /// Puts a client on the write list (after a writable event or new output).
@@ -493,6 +541,36 @@ fn before_sleep(srv: &mut Server) {
     for t in close {
         free_client(srv, t);
     }
+}
+
+/// True when `c`'s unsent replies reach its class's hard output limit
+/// (Redis checks this as replies are appended, before anything is sent).
+pub fn obuf_hard_reached(srv: &Server, c: &Client) -> bool {
+    let hard = obuf_hard_limit(srv, c);
+    hard > 0 && c.reply.pending() as u64 >= hard
+}
+
+/// The hard output limit of `c`'s class (pubsub while subscribed), 0 = none.
+pub fn obuf_hard_limit(srv: &Server, c: &Client) -> u64 {
+    if c.subs.active() {
+        srv.config.obuf_pubsub.hard
+    } else {
+        srv.config.obuf_normal.hard
+    }
+}
+
+/// Redis's closeClientOnOutputBufferLimitReached (async): nothing more is
+/// sent to the client, it reads no further commands, and it is closed
+/// before the loop sleeps.
+fn close_for_obuf(srv: &mut Server, c: &mut Client) {
+    log::warn!(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        c.id,
+        c.addr
+    );
+    c.flags.close_asap = true;
+    srv.stats.client_outbuf_limit_disconnections += 1;
+    srv.schedule_close(c.token);
 }
 
 /// Enforces `client-output-buffer-limit normal`: a client whose unsent

@@ -23,6 +23,63 @@ pub enum Listener {
 /// Binds every address of `bind` on `port` (none when port is 0) and the
 /// unix socket if configured.
 pub fn bind_all(cfg: &Config) -> io::Result<Vec<Listener>> {
+    let mut out = bind_tcp(cfg)?;
+    if let Some(path) = &cfg.unixsocket {
+        let _ = std::fs::remove_file(path);
+        let l = mio::net::UnixListener::bind(path)?;
+        if cfg.unixsocketperm != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(cfg.unixsocketperm))?;
+        }
+        out.push(Listener::Unix(l));
+    }
+    Ok(out)
+}
+
+/// The poller token of the listener at `i` in the server's list; client
+/// tokens are slab indexes and stay far below.
+pub fn token(i: usize) -> mio::Token {
+    mio::Token(LISTENER_BASE - i)
+}
+
+/// Listener tokens count down from here.
+pub const LISTENER_BASE: usize = usize::MAX - 1;
+
+/// CONFIG SET port / bind (Redis's `changeListenPort` / `changeBindAddr`):
+/// closes every TCP listener first (the new addresses may overlap the old
+/// ones on the same port), then binds the configured ones. On failure no
+/// TCP listener is left; the caller restores the previous settings and
+/// calls this again, as Redis re-applies its backup config. The unix socket
+/// is kept as it is (`unixsocket` cannot change at run time).
+pub fn relisten_tcp(
+    listeners: &mut Vec<Listener>,
+    registry: &mio::Registry,
+    cfg: &Config,
+) -> io::Result<()> {
+    for l in listeners.iter_mut() {
+        let _ = match l {
+            Listener::Tcp(l) => registry.deregister(l),
+            Listener::Unix(l) => registry.deregister(l),
+        };
+    }
+    listeners.retain(|l| matches!(l, Listener::Unix(_)));
+    let (mut all, res) = match bind_tcp(cfg) {
+        Ok(tcp) => (tcp, Ok(())),
+        Err(e) => (Vec::new(), Err(e)),
+    };
+    all.append(listeners);
+    *listeners = all;
+    for (i, l) in listeners.iter_mut().enumerate() {
+        match l {
+            Listener::Tcp(l) => registry.register(l, token(i), mio::Interest::READABLE)?,
+            Listener::Unix(l) => registry.register(l, token(i), mio::Interest::READABLE)?,
+        }
+    }
+    res
+}
+
+/// The TCP listeners alone: every address of `bind` on `port`.
+fn bind_tcp(cfg: &Config) -> io::Result<Vec<Listener>> {
     let mut out = Vec::new();
     if cfg.port != 0 {
         for addr in &cfg.bind {
@@ -64,15 +121,6 @@ pub fn bind_all(cfg: &Config) -> io::Result<Vec<Listener>> {
                 }
             }
         }
-    }
-    if let Some(path) = &cfg.unixsocket {
-        let _ = std::fs::remove_file(path);
-        let l = mio::net::UnixListener::bind(path)?;
-        if cfg.unixsocketperm != 0 {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(cfg.unixsocketperm))?;
-        }
-        out.push(Listener::Unix(l));
     }
     Ok(out)
 }

@@ -93,6 +93,9 @@ pub struct Server {
     pub close_list: Vec<usize>,
     /// Ports actually bound (port 0 in the config asks for none).
     pub tcp_port: u16,
+    /// Listening sockets, TCP first; the poller token of entry `i` is
+    /// `listener::token(i)`. Replaced by CONFIG SET port / bind.
+    pub listeners: Vec<listener::Listener>,
     pub cron_loops: u64,
     /// DEBUG SET-ACTIVE-EXPIRE: when false only lazy expiry runs.
     pub active_expire_enabled: bool,
@@ -128,7 +131,14 @@ impl Server {
             clients: Slab::with_capacity(1024),
             stats: Stats::at_start(),
             evictor: Default::default(),
-            table: CommandTable::new(),
+            table: {
+                let mut t = CommandTable::new();
+                for (from, to) in &config.renamed_commands {
+                    // Validated when the configuration was loaded.
+                    let _ = t.rename(from.as_bytes(), to.as_bytes());
+                }
+                t
+            },
             registry,
             now_ms: now_us / 1000,
             now_us,
@@ -146,6 +156,7 @@ impl Server {
             blocking: blocking::Blocking::default(),
             close_list: Vec::new(),
             tcp_port: config.port,
+            listeners: Vec::new(),
             cron_loops: 0,
             active_expire_enabled: true,
             expire: Default::default(),

@@ -60,6 +60,10 @@ pub struct Stats {
     pub peak_memory: u64,
     /// `used_memory` of the empty server right after start.
     pub startup_memory: u64,
+    /// Values Redis would have handed to its lazy-free thread (UNLINK of a
+    /// big value, FLUSHALL ASYNC's keys): INFO lazyfreed_objects. Ours are
+    /// freed at once, so nothing is ever pending.
+    pub lazyfreed_objects: u64,
 }
 
 /// A ring of per-interval rates, as Redis's `trackInstantaneousMetric`.

@@ -119,6 +119,9 @@ pub struct MultiState {
     pub watched: Vec<(usize, Vec<u8>)>,
     /// Queued commands flagged write (CLIENT PAUSE WRITE holds such EXECs).
     pub has_write: bool,
+    /// Queued commands flagged may-replicate (PUBLISH...): CLIENT PAUSE
+    /// WRITE holds such EXECs too.
+    pub has_may_replicate: bool,
     /// Queued commands flagged denyoom: EXEC is refused as a whole when
     /// memory is over the limit, as Redis does.
     pub has_denyoom: bool,
