@@ -7,6 +7,7 @@
 # for the peak of used_memory/maxmemory, and print requests per second.
 #
 #   scripts/bench_evict.sh [requests]      (default 2000000; needs --release)
+#   POLICIES="allkeys-lfu volatile-lru"  which policies to run (allkeys-lru allkeys-lfu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
@@ -46,7 +47,7 @@ run() { # name binary policy
     echo "$rps"  >"/tmp/bench_evict_${name}_${policy}"
 }
 
-for policy in allkeys-lru allkeys-lfu; do
+for policy in ${POLICIES:-allkeys-lru allkeys-lfu}; do
     run reddish "$REDDISH" "$policy"
     run redis /usr/bin/redis-server "$policy"
     python3 -c "a=float(open('/tmp/bench_evict_reddish_$policy').read());b=float(open('/tmp/bench_evict_redis_$policy').read());print(f'$policy throughput ratio reddish/redis {a/b:.2f}')"
