@@ -7,6 +7,14 @@
 //! `t_string.c`, `t_hash.c`...: each receives a `Ctx` (the server, the
 //! calling client and the arguments) and returns `Ok(())` after writing its
 //! reply, or a `CmdError` whose text `execute` writes for it.
+//!
+//! Timing each command for commandstats and latencystats takes a monotonic
+//! clock reading before and after the handler, as Redis's `call()` does.
+//! In a pipeline the reading taken when one command ends is the next one's
+//! start (`Server::clock_hint`): the clock is then read once per command,
+//! not twice, which at pipeline 16 was a third of our user time. The hint
+//! never spans a syscall or another client, so a command's measured time
+//! grows at most by its predecessor's bookkeeping and its own parse.
 
 pub mod bitmaps;
 pub mod client_cmd;
