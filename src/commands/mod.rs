@@ -214,6 +214,15 @@ impl Ctx<'_> {
     }
 }
 
+/// Redis's checkGoodReplicasStatus: with `min-replicas-to-write` and a
+/// non-zero max lag, a master without enough good replicas refuses writes
+/// (an EXEC of queued writes too); reddish never has replicas.
+pub fn refused_for_replicas(srv: &Server, def: &table::CommandDef, client: &Client) -> bool {
+    srv.config.min_replicas_to_write > 0
+        && srv.config.min_replicas_max_lag > 0
+        && (def.flags & flags::WRITE != 0 || (def.name == "exec" && client.multi.has_write))
+}
+
 /// Runs one command for `client`, writing its reply.
 pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // One clock read per command in a pipeline: the previous command's end.
@@ -321,10 +330,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, args: Args) {
     // Redis's checkGoodReplicasStatus: with min-replicas-to-write set (and
     // a non-zero max lag) a master without enough good replicas refuses
     // writes; reddish never has replicas.
-    if srv.config.min_replicas_to_write > 0
-        && srv.config.min_replicas_max_lag > 0
-        && (def.flags & flags::WRITE != 0 || (def.name == "exec" && client.multi.has_write))
-    {
+    if refused_for_replicas(srv, def, client) {
         reject(srv, client, Some(stat_idx), err::NOREPLICAS);
         return;
     }

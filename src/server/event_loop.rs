@@ -464,11 +464,7 @@ fn paused_for(srv: &Server, c: &Client, args: crate::commands::Args) -> bool {
     let exec = def.name == "exec";
     let writes = def.flags & (WRITE | MAY_REPLICATE) != 0
         || (exec && (c.multi.has_write || c.multi.has_may_replicate));
-    if writes
-        && srv.config.min_replicas_to_write > 0
-        && srv.config.min_replicas_max_lag > 0
-        && (def.flags & WRITE != 0 || (exec && c.multi.has_write))
-    {
+    if crate::commands::refused_for_replicas(srv, def, c) {
         return false;
     }
     !srv.pause.writes_only || writes

@@ -974,6 +974,15 @@ impl Quicklist {
 
     // ---- iteration -----------------------------------------------------
 
+    /// The node after `ni` in the walk's direction, None past either end.
+    fn step_node(&self, ni: usize, reverse: bool) -> Option<usize> {
+        if reverse {
+            ni.checked_sub(1)
+        } else {
+            Some(ni + 1).filter(|&n| n < self.nodes.len())
+        }
+    }
+
     /// Visits elements from `start` (negative from the tail) towards the
     /// tail, or towards the head when `reverse`, until `f` returns false.
     /// Entries borrow from the node (or a temporary copy of a compressed
@@ -991,16 +1000,9 @@ impl Quicklist {
                     if !f(Entry::Str(&b)) {
                         return;
                     }
-                    if reverse {
-                        if ni == 0 {
-                            return;
-                        }
-                        ni -= 1;
-                    } else {
-                        ni += 1;
-                        if ni == self.nodes.len() {
-                            return;
-                        }
+                    match self.step_node(ni, reverse) {
+                        Some(n) => ni = n,
+                        None => return,
                     }
                     continue;
                 }
@@ -1016,16 +1018,9 @@ impl Quicklist {
                 }
                 p = if reverse { lp.prev(q) } else { lp.next(q) };
             }
-            if reverse {
-                if ni == 0 {
-                    return;
-                }
-                ni -= 1;
-            } else {
-                ni += 1;
-                if ni == self.nodes.len() {
-                    return;
-                }
+            match self.step_node(ni, reverse) {
+                Some(n) => ni = n,
+                None => return,
             }
         }
     }
