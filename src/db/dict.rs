@@ -747,14 +747,24 @@ impl<V> Dict<V> {
         self.is_rehashing()
     }
 
+    /// True if old-table bucket `idx` was already moved by rehash, so a
+    /// lookup need not read it: the bucket array of a large table is a
+    /// cache miss per lookup, and while rehashing a lookup would otherwise
+    /// pay two.
+    #[inline]
+    fn moved(&self, idx: usize) -> bool {
+        self.rehash_idx.is_some_and(|r| idx < r)
+    }
+
     /// The entry pointer for `key`, searching both tables (no rehash step).
     fn find_ptr(&self, key: &[u8], hash: u64) -> *mut Entry<V> {
         let tables = if self.is_rehashing() { 2 } else { 1 };
-        for t in &self.ht[..tables] {
-            if t.size() == 0 {
+        for (i, t) in self.ht[..tables].iter().enumerate() {
+            let idx = hash as usize & t.mask();
+            if t.size() == 0 || (i == 0 && self.moved(idx)) {
                 continue;
             }
-            let mut e = t.buckets[hash as usize & t.mask()];
+            let mut e = t.buckets[idx];
             while !e.is_null() {
                 // SAFETY: every pointer in a chain is a live entry.
                 unsafe {
@@ -773,10 +783,10 @@ impl<V> Dict<V> {
         let tables = if self.is_rehashing() { 2 } else { 1 };
         for t in 0..tables {
             let size = self.ht[t].size();
-            if size == 0 {
+            let idx = hash as usize & size.wrapping_sub(1);
+            if size == 0 || (t == 0 && self.moved(idx)) {
                 continue;
             }
-            let idx = hash as usize & (size - 1);
             // SAFETY: idx < size; chain pointers are live entries.
             unsafe {
                 let mut link: *mut *mut Entry<V> = self.ht[t].buckets.as_mut_ptr().add(idx);
@@ -896,10 +906,10 @@ impl<V> Dict<V> {
         let tables = if self.is_rehashing() { 2 } else { 1 };
         for t in 0..tables {
             let size = self.ht[t].size();
-            if size == 0 {
+            let idx = hash as usize & size.wrapping_sub(1);
+            if size == 0 || (t == 0 && self.moved(idx)) {
                 continue;
             }
-            let idx = hash as usize & (size - 1);
             // SAFETY: idx < size; chain pointers are live; a removed entry is
             // unlinked before its block is freed.
             unsafe {
