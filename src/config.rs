@@ -360,7 +360,7 @@ pub static TABLE: &[ConfigDef] = &[
     boolean("protected-mode", MODIFIABLE, true).field(|c, v| c.protected_mode = v.flag()),
     boolean("rdbcompression", MODIFIABLE, true),
     boolean("rdb-del-sync-files", MODIFIABLE, false),
-    boolean("activerehashing", MODIFIABLE, true),
+    boolean("activerehashing", MODIFIABLE, true).field(|c, v| c.activerehashing = v.flag()),
     boolean("stop-writes-on-bgsave-error", MODIFIABLE, true),
     boolean("set-proc-title", IMMUTABLE, true),
     boolean("dynamic-hz", MODIFIABLE, true).field(|c, v| c.dynamic_hz = v.flag()),
@@ -920,6 +920,8 @@ pub struct Config {
     /// (only the lazyfreed_objects statistic tells: freeing is inline).
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// The cron lends rehashing tables 1 ms per tick (see `db::rehash_slice`).
+    pub activerehashing: bool,
     /// `oom-score-adj`: 0 no, 1 relative (yes), 2 absolute; applied to
     /// /proc/self/oom_score_adj by [`apply_oom_score_adj`].
     pub oom_score_adj: u8,
@@ -989,6 +991,7 @@ impl Default for Config {
             min_replicas_max_lag: 10,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            activerehashing: true,
             oom_score_adj: 0,
             oom_score_adj_values: [0, 200, 800],
             pidfile: None,

@@ -87,6 +87,93 @@ fn memory_usage_and_stats() {
     assert_eq!(stats[pos + 1], redis::Value::Int(2));
 }
 
+/// The field `name` of a MEMORY STATS-style reply, a flat array in RESP2
+/// or a map in RESP3.
+fn field(reply: &redis::Value, name: &[u8]) -> redis::Value {
+    let pairs: Vec<(&redis::Value, &redis::Value)> = match reply {
+        redis::Value::Array(a) => a.chunks(2).map(|p| (&p[0], &p[1])).collect(),
+        redis::Value::Map(m) => m.iter().map(|(k, v)| (k, v)).collect(),
+        v => panic!("not a map: {v:?}"),
+    };
+    pairs
+        .into_iter()
+        .find(|(k, _)| matches!(k, redis::Value::BulkString(b) if b == name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {} in {reply:?}", String::from_utf8_lossy(name)))
+}
+
+/// MEMORY STATS's `overhead.hashtable.main` of db 0: bucket arrays, both
+/// of them while the table is being resized.
+fn db0_buckets(c: &mut redis::Connection) -> i64 {
+    let stats: redis::Value = redis::cmd("MEMORY").arg("STATS").query(c).unwrap();
+    match field(&field(&stats, b"db.0"), b"overhead.hashtable.main") {
+        redis::Value::Int(n) => n,
+        v => panic!("{v:?}"),
+    }
+}
+
+/// The header and field names of a raw MEMORY STATS reply, in order.
+fn stats_shape(srv: &Server) -> (String, Vec<String>) {
+    let mut raw = srv.raw();
+    raw.cmd(&[b"SET", b"k", b"v"]);
+    let reply = raw.cmd(&[b"MEMORY", b"STATS"]);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    let names = lines
+        .windows(2)
+        .filter(|w| w[0].starts_with('$') && w[1].starts_with(|c: char| c.is_ascii_lowercase()))
+        .map(|w| w[1].to_string())
+        .collect();
+    (lines[0].to_string(), names)
+}
+
+/// MEMORY STATS has Redis 7.0's fields in its order, and its map length
+/// counts them all: a wrong length leaves a client reading the tail of this
+/// reply as the answer to its next command.
+#[test]
+fn memory_stats_has_the_shape_of_redis() {
+    let ours = stats_shape(&Server::reddish(&[]));
+    let theirs = stats_shape(&Server::redis(&[]));
+    assert_eq!(ours, theirs);
+}
+
+/// A table that grows starts an incremental rehash that commands move
+/// along one bucket at a time; on an idle server only the cron's active
+/// rehashing finishes it, and `activerehashing no` turns that off.
+#[test]
+fn active_rehashing_finishes_a_resize_on_an_idle_server() {
+    let srv = Server::reddish(&["--activerehashing", "no"]);
+    let mut c = srv.client();
+    let mut p = redis::pipe();
+    // 4096 keys fill 4096 buckets; the next one starts the move to 8192.
+    for i in 0..4097 {
+        p.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    let both = (4096 + 8192) * 8;
+    assert_eq!(db0_buckets(&mut c), both);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        db0_buckets(&mut c),
+        both,
+        "rehashed with activerehashing no"
+    );
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("activerehashing")
+        .arg("yes")
+        .query(&mut c)
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while db0_buckets(&mut c) != 8192 * 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rehash never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// One big key of each type and encoding: the config that keeps the
 /// encoding, the commands that build it, and the OBJECT ENCODING expected.
 struct Case {

@@ -185,7 +185,7 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     };
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let reply = &mut ctx.client.reply;
-    reply.map(25 + dbs.len());
+    reply.map(27 + dbs.len());
     let int = |r: &mut crate::protocol::reply::Reply, k: &str, v: i64| {
         r.bulk(k.as_bytes());
         r.int(v);
@@ -202,9 +202,12 @@ fn stats(ctx: &mut Ctx) -> CmdResult {
     int(reply, "functions.caches", 0);
     for (i, o) in &dbs {
         reply.bulk(format!("db.{i}").as_bytes());
-        reply.map(2);
+        reply.map(3);
         int(reply, "overhead.hashtable.main", *o as i64);
+        // Deadlines live in the entries and the timer wheel, not in a
+        // second table; cluster mode's slot index does not exist.
         int(reply, "overhead.hashtable.expires", 0);
+        int(reply, "overhead.hashtable.slot-to-keys", 0);
     }
     int(reply, "overhead.total", overhead as i64);
     int(reply, "keys.count", keys as i64);

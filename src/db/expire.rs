@@ -63,6 +63,8 @@ pub struct ExpireState {
     time_used_us: u64,
     /// The last cycle stopped with due entries left.
     pub timelimit_exit: bool,
+    /// Rehash time the cron granted and loop iterations have yet to spend, µs.
+    pub rehash_credit_us: u64,
 }
 
 /// Fast cycle budget in µs (`ACTIVE_EXPIRE_CYCLE_FAST_DURATION` + effort).
@@ -153,12 +155,18 @@ fn active_expire_run(srv: &mut Server, kind: Cycle) {
 }
 
 /// The keyspace part of the cron (Redis's `databasesCron`): shrink sparse
-/// tables and rehash for up to 1 ms per database that needs it (Redis's
-/// `dictRehashMilliseconds(d, 1)`), then a slice of lazy freeing.
+/// tables, grant resizing tables their millisecond of rehash (Redis's
+/// `incrementallyRehash`, spent by `db::rehash_slice`), then a slice of lazy
+/// freeing.
 pub fn databases_cron(srv: &mut Server) {
     for db in &mut srv.dbs {
-        db.cron(Duration::from_millis(1), Duration::ZERO);
+        db.cron(Duration::ZERO, Duration::ZERO);
     }
+    srv.expire.rehash_credit_us = if srv.config.activerehashing {
+        super::REHASH_CREDIT_US
+    } else {
+        0
+    };
     let hz = srv.config.hz.clamp(1, 500) as u64;
     super::lazy_free_step(srv, Duration::from_micros(100_000 / hz));
 }

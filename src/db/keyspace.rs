@@ -518,14 +518,27 @@ impl Db {
     }
 
     /// Periodic upkeep (Redis's `databasesCron`): shrink a sparse table,
-    /// rehash for up to `rehash_budget`, free flushed tables for up to
-    /// `free_budget`.
+    /// rehash for up to `rehash_budget` (none if zero), free flushed tables
+    /// for up to `free_budget`.
     pub fn cron(&mut self, rehash_budget: Duration, free_budget: Duration) {
         self.dict.shrink_if_needed();
-        if self.dict.is_rehashing() {
-            self.dict.rehash_for(rehash_budget);
+        if !rehash_budget.is_zero() {
+            self.rehash_for(rehash_budget);
         }
         self.free_garbage(free_budget);
+    }
+
+    /// True while the table is being resized.
+    pub fn is_rehashing(&self) -> bool {
+        self.dict.is_rehashing()
+    }
+
+    /// Rehashes for about `budget`; true if the resize is still going.
+    pub fn rehash_for(&mut self, budget: Duration) -> bool {
+        if self.dict.is_rehashing() {
+            self.dict.rehash_for(budget);
+        }
+        self.dict.is_rehashing()
     }
 
     /// True while flushed tables wait to be freed.

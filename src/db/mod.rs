@@ -25,17 +25,52 @@ pub fn before_sleep(srv: &mut Server) {
         crate::commands::multi::drain_expired(srv, None);
     }
     lazy_free_step(srv, Duration::from_millis(1));
+    rehash_slice(srv);
+}
+
+/// Rehash time the cron grants per tick (`activerehashing`): Redis's
+/// `dictRehashMilliseconds(d, 1)`.
+pub const REHASH_CREDIT_US: u64 = 1000;
+/// The most of it one loop iteration spends.
+const REHASH_SLICE_US: u64 = 100;
+
+/// Active rehashing, in slices. Commands move a resizing table along one
+/// bucket at a time, and an idle server would never finish without help,
+/// so, as Redis does, the cron lends each tick 1 ms of rehashing. Redis
+/// spends the millisecond at once, inside the cron; a reply that arrived
+/// meanwhile waits for it, on top of the rest of that iteration's work,
+/// and while a large table grows the iterations are already the longest.
+/// Here the millisecond is spent 100 µs per loop iteration, after replies
+/// went out, and the loop does not sleep while some of it is left: the same
+/// rehash rate, with a tenth of the delay for any reply.
+fn rehash_slice(srv: &mut Server) {
+    let credit = srv.expire.rehash_credit_us;
+    if credit == 0 {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let slice = Duration::from_micros(credit.min(REHASH_SLICE_US));
+    if let Some(db) = srv.dbs.iter_mut().find(|db| db.is_rehashing()) {
+        db.rehash_for(slice);
+    }
+    let spent = (start.elapsed().as_micros() as u64).max(1);
+    srv.expire.rehash_credit_us = if srv.dbs.iter().any(|db| db.is_rehashing()) {
+        credit.saturating_sub(spent)
+    } else {
+        0
+    };
 }
 
 /// How long the loop may sleep before background work on the keyspace is
-/// due: an eviction pass cut short, a flushed table still being freed, or
-/// the next key deadline. Without
+/// due: an eviction pass cut short, rehash time the cron granted and the
+/// loop has not spent yet, a flushed table still being freed, or the next
+/// key deadline. Without
 /// it an idle server would wake only for the cron, and a backlog of due
 /// keys would wait for the slow cycle's long slice; waking for the fast
 /// cycle instead keeps each slice at about a millisecond. Never less than
 /// the fast cycle's minimum spacing, so a backlog does not spin the loop.
 pub fn next_wakeup_ms(srv: &Server) -> Option<u64> {
-    if srv.evictor.pending {
+    if srv.evictor.pending || srv.expire.rehash_credit_us > 0 {
         return Some(0);
     }
     if srv.dbs.iter().any(|db| db.has_garbage()) {
