@@ -87,6 +87,9 @@ use std::ptr::{self, NonNull};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// Tables from this many buckets get their pipelined lookups prefetched.
+const PREFETCH_MIN_BUCKETS: usize = 1 << 20;
+
 /// How many buckets ahead rehash prefetches entries.
 const REHASH_PREFETCH: usize = 16;
 
@@ -754,6 +757,37 @@ impl<V> Dict<V> {
     #[inline]
     fn moved(&self, idx: usize) -> bool {
         self.rehash_idx.is_some_and(|r| idx < r)
+    }
+
+    /// True when the table is big enough that a lookup's bucket and entry
+    /// are likely cache (and TLB) misses: from 1M buckets, 8 MB of bucket
+    /// array and ~90 MB of entries.
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.ht[0].size() >= PREFETCH_MIN_BUCKETS
+    }
+
+    /// First stage of a lookup prefetch: the bucket slot(s) `hash` maps to.
+    #[inline]
+    pub fn prefetch_bucket(&self, hash: u64) {
+        for (i, t) in self.ht.iter().enumerate() {
+            let idx = hash as usize & t.mask();
+            if t.size() > 0 && !(i == 0 && self.moved(idx)) {
+                prefetch(t.buckets.as_ptr().wrapping_add(idx));
+            }
+        }
+    }
+
+    /// Second stage, once the bucket slots have arrived: the chain's first
+    /// entry, whose key the lookup compares first.
+    #[inline]
+    pub fn prefetch_head(&self, hash: u64) {
+        for (i, t) in self.ht.iter().enumerate() {
+            let idx = hash as usize & t.mask();
+            if t.size() > 0 && !(i == 0 && self.moved(idx)) {
+                prefetch_entry(t.buckets[idx]);
+            }
+        }
     }
 
     /// The entry pointer for `key`, searching both tables (no rehash step).

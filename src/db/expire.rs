@@ -162,7 +162,8 @@ pub fn databases_cron(srv: &mut Server) {
     for db in &mut srv.dbs {
         db.cron(Duration::ZERO, Duration::ZERO);
     }
-    srv.expire.rehash_credit_us = if srv.config.activerehashing {
+    let resizing = srv.dbs.iter().any(|db| db.is_rehashing());
+    srv.expire.rehash_credit_us = if srv.config.activerehashing && resizing {
         super::REHASH_CREDIT_US
     } else {
         0

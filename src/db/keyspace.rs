@@ -156,6 +156,33 @@ impl Db {
         self.dict.stats()
     }
 
+    /// Prefetches the buckets, then the first entries, that the commands
+    /// waiting in a client's query buffer will look up (see
+    /// `server::event_loop::prefetch_pipeline`). Only on a large table,
+    /// where those lookups would miss the cache, and only for two commands
+    /// or more, whose misses can overlap.
+    pub fn prefetch_keys(&self, pending: &[u8]) {
+        const MAX: usize = 16;
+        if !self.dict.is_large() {
+            return;
+        }
+        let mut hashes = [0u64; MAX];
+        let mut n = 0;
+        crate::protocol::parser::peek_keys(pending, MAX, |key| {
+            hashes[n] = hash_key(key);
+            n += 1;
+        });
+        if n < 2 {
+            return;
+        }
+        for &h in &hashes[..n] {
+            self.dict.prefetch_bucket(h);
+        }
+        for &h in &hashes[..n] {
+            self.dict.prefetch_head(h);
+        }
+    }
+
     /// Bytes of bucket arrays and wheel slots: the keyspace's own overhead
     /// beyond the entries (for INFO memory breakdowns).
     pub fn overhead_bytes(&self) -> usize {

@@ -269,6 +269,70 @@ impl Parser {
 }
 
 #[inline]
+/// Calls `f` with the second argument (the key, for most commands) of each
+/// complete multibulk command at the front of `buf`, up to `max` of them,
+/// and returns how many it saw. A hint for prefetching only: it stops at
+/// the first inline, incomplete or malformed command, leaving those to
+/// `Parser::parse`, and reads nothing beyond `buf`.
+pub fn peek_keys(buf: &[u8], max: usize, mut f: impl FnMut(&[u8])) -> usize {
+    /// The number in a `<prefix><digits>\r\n` line at `buf[*pos..]`.
+    fn header(buf: &[u8], pos: &mut usize, prefix: u8) -> Option<usize> {
+        let rest = buf.get(*pos..)?;
+        if rest.first() != Some(&prefix) {
+            return None;
+        }
+        let mut n = 0usize;
+        let mut i = 1;
+        while let Some(&d) = rest.get(i) {
+            if d == b'\r' {
+                break;
+            }
+            if !d.is_ascii_digit() || i > 10 {
+                return None;
+            }
+            n = n * 10 + (d - b'0') as usize;
+            i += 1;
+        }
+        if rest.get(i + 1) != Some(&b'\n') || i == 1 {
+            return None;
+        }
+        *pos += i + 2;
+        Some(n)
+    }
+    // Bounds keep a hint cheap whatever the client sent.
+    const MAX_ARGC: usize = 1024;
+    const MAX_SCAN: usize = 64 * 1024;
+    let mut pos = 0;
+    let mut seen = 0;
+    while seen < max && pos < MAX_SCAN {
+        let Some(argc) = header(buf, &mut pos, b'*') else {
+            break;
+        };
+        if argc > MAX_ARGC {
+            break;
+        }
+        let mut key: Option<(usize, usize)> = None;
+        for i in 0..argc {
+            let Some(len) = header(buf, &mut pos, b'$') else {
+                return seen;
+            };
+            let end = match pos.checked_add(len) {
+                Some(e) if buf.get(e..e + 2) == Some(b"\r\n") => e,
+                _ => return seen,
+            };
+            if i == 1 {
+                key = Some((pos, end));
+            }
+            pos = end + 2;
+        }
+        if let Some((s, e)) = key {
+            f(&buf[s..e]);
+        }
+        seen += 1;
+    }
+    seen
+}
+
 pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&c| c == needle)
 }
@@ -548,6 +612,54 @@ mod tests {
                 v.push(alphabet[(x % alphabet.len() as u64) as usize]);
             }
             let _ = parse_all(&v);
+        }
+    }
+
+    fn peeked(buf: &[u8], max: usize) -> (usize, Vec<Vec<u8>>) {
+        let mut keys = Vec::new();
+        let n = peek_keys(buf, max, |k| keys.push(k.to_vec()));
+        (n, keys)
+    }
+
+    #[test]
+    fn peek_keys_sees_complete_commands_only() {
+        let two = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n";
+        assert_eq!(peeked(two, 16), (2, vec![b"k1".to_vec(), b"k2".to_vec()]));
+        assert_eq!(peeked(two, 1), (1, vec![b"k1".to_vec()]));
+        // A command without a second argument counts but names no key.
+        let ping = b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        assert_eq!(peeked(ping, 16), (2, vec![b"k".to_vec()]));
+        // Every cut of a complete pair: never a key from a partial command.
+        for cut in 0..two.len() {
+            let (n, keys) = peeked(&two[..cut], 16);
+            assert_eq!(keys.len(), n, "cut {cut}");
+            assert!(n <= 1 || cut == two.len(), "cut {cut}");
+        }
+        // Inline, malformed and absurd headers stop the scan quietly.
+        for bad in [
+            &b"GET k\r\n"[..],
+            b"*2\r\n$3\r\nGET\r\n$-1\r\n",
+            b"*2\r\n$99999999999999999999\r\nx",
+            b"*2\r\n$\r\n",
+            b"*99999999\r\n$1\r\na\r\n",
+            b"*2\r\n$3\r\nGET\r\n$1\r\nkXY",
+        ] {
+            assert_eq!(peeked(bad, 16), (0, vec![]), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn peek_keys_never_panics_on_noise() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut v = Vec::new();
+            for _ in 0..(x % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                v.push(b"*$\r\n0123456789kX"[(x % 16) as usize]);
+            }
+            let _ = peeked(&v, 16);
         }
     }
 }

@@ -277,6 +277,23 @@ fn handle_readable(srv: &mut Server, t: usize) {
 }
 
 /// Cuts complete commands out of the client's query buffer and runs them.
+/// Memory-level parallelism for pipelines. In a table of millions of keys
+/// each lookup costs a cache miss on its bucket and another on the entry
+/// (with TLB misses on top), several hundred nanoseconds that a command
+/// spends waiting, one command after the other. When a client's buffer
+/// holds several commands, their keys are hashed up front and their
+/// buckets, then their first entries, requested together, so the misses of
+/// a 16-command pipeline overlap instead of adding up (Valkey 8 does the
+/// same). Small tables skip it: their lookups hit the cache already.
+fn prefetch_pipeline(srv: &Server, c: &Client) {
+    if c.parser.in_progress() || c.qlen <= c.qpos {
+        return;
+    }
+    if let Some(db) = srv.dbs.get(c.db) {
+        db.prefetch_keys(&c.qbuf[c.qpos..c.qlen]);
+    }
+}
+
 pub fn process_input(srv: &mut Server, t: usize) {
     // A new batch: its first command reads the clock afresh.
     srv.clock_hint = None;
@@ -284,6 +301,7 @@ pub fn process_input(srv: &mut Server, t: usize) {
         return;
     };
     let Some(mut c) = slot.take() else { return };
+    prefetch_pipeline(srv, &c);
     loop {
         // A parked client's further input waits until it is unblocked.
         if c.flags.close_after_reply || c.flags.close_asap || c.blocked.is_some() {
