@@ -170,6 +170,11 @@ pub fn run(config: Config) -> io::Result<i32> {
         }
     }
     finish_shutdown(&mut srv);
+    // The process ends next, and the kernel takes the whole heap back at
+    // once. Dropping the keyspace would free every key one by one first:
+    // 5.6 s for 10 million keys, a restart delay Redis does not have
+    // either (it exits without freeing). Sockets and files close at exit.
+    std::mem::forget(srv);
     Ok(0)
 }
 
