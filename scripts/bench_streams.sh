@@ -88,8 +88,11 @@ throughput() {
         [ "$pl" -gt 1 ] && n=$((REQUESTS * 10))
         for t in XADD XRANGE10; do
             local rs=() ss=() rc=() sc=()
-            for _ in $(seq "$ROUNDS"); do
-                for who in reddish redis; do
+            for round in $(seq "$ROUNDS"); do
+                # Which server goes first flips every round (see bench.sh).
+                local order="reddish redis"
+                [ $((round % 2)) -eq 0 ] && order="redis reddish"
+                for who in $order; do
                     local port=$rport pid=$rpid
                     [ "$who" = redis ] && port=$sport pid=$spid
                     local v
