@@ -479,3 +479,36 @@ fn info_used_memory_sits_at_the_limit_after_eviction() {
     let used = info_field(&mut c, "memory", "used_memory");
     assert!(used < limit + 1024, "used {used}, limit {limit}");
 }
+
+/// volatile-random with one volatile key among many persistent ones: Redis
+/// draws from its expires dict and evicts that key; random draws from the
+/// whole table would almost always miss it and answer OOM instead.
+#[test]
+fn volatile_random_finds_a_rare_volatile_key() {
+    let srv = Server::reddish(&["--maxmemory-policy", "volatile-random"]);
+    let mut c = srv.client();
+    fill(&mut c, "p:", 20_000, 100, false);
+    let _: () = redis::cmd("SET")
+        .arg("v:only")
+        .arg("x")
+        .arg("EX")
+        .arg(1000)
+        .query(&mut c)
+        .unwrap();
+    let used = info_field(&mut c, "memory", "used_memory");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(used - 50)
+        .query(&mut c)
+        .unwrap();
+    // The write that finds memory over the limit first evicts v:only.
+    let _: () = redis::cmd("SET")
+        .arg("p:new")
+        .arg("y")
+        .query(&mut c)
+        .unwrap();
+    let gone: i64 = redis::cmd("EXISTS").arg("v:only").query(&mut c).unwrap();
+    assert_eq!(gone, 0);
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 1);
+}

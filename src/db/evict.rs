@@ -367,6 +367,9 @@ fn evict_one(srv: &mut crate::server::Server, pol: u8) -> bool {
                     break;
                 }
             }
+            if pick.is_none() && volatile {
+                pick = volatile_fallback(db);
+            }
             if let Some(k) = pick {
                 delete_evicted_key(srv, i, &k);
                 return true;
@@ -409,6 +412,32 @@ fn evict_one(srv: &mut crate::server::Server, pol: u8) -> bool {
         }
         // The pool was all ghosts: sample again.
     }
+}
+
+/// A volatile key for `volatile-random` when random draws found only
+/// persistent keys. Redis draws from its `expires` dict and always finds
+/// one; our deadlines live in the entries, so a database of few volatile
+/// keys among many could miss 16 times and answer OOM while it still had
+/// keys to give. Wider draws (walks of 16 neighbours from random places)
+/// first, then, rarely, a walk of the whole table, which cannot miss.
+fn volatile_fallback(db: &mut crate::db::keyspace::Db) -> Option<Vec<u8>> {
+    let mut pick = None;
+    for _ in 0..64 {
+        db.sample(16, |k, _v, deadline, _f| {
+            if pick.is_none() && deadline.is_some() {
+                pick = Some(k.to_vec());
+            }
+        });
+        if pick.is_some() {
+            return pick;
+        }
+    }
+    db.for_each_entry(i64::MIN, |k, _v, deadline| {
+        if pick.is_none() && deadline.is_some() {
+            pick = Some(k.to_vec());
+        }
+    });
+    pick
 }
 
 /// The single place where eviction deletes a key. Deletion hooks (WATCH,
