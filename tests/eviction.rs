@@ -488,9 +488,11 @@ fn volatile_random_finds_a_rare_volatile_key() {
     let srv = Server::reddish(&["--maxmemory-policy", "volatile-random"]);
     let mut c = srv.client();
     fill(&mut c, "p:", 20_000, 100, false);
+    // 20 KB, so that evicting it alone brings memory back under a limit
+    // set 2 KB below the current use, whatever the replies in between cost.
     let _: () = redis::cmd("SET")
         .arg("v:only")
-        .arg("x")
+        .arg(vec![b'x'; 20_000])
         .arg("EX")
         .arg(1000)
         .query(&mut c)
@@ -499,7 +501,7 @@ fn volatile_random_finds_a_rare_volatile_key() {
     let _: () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("maxmemory")
-        .arg(used - 50)
+        .arg(used - 2_000)
         .query(&mut c)
         .unwrap();
     // The write that finds memory over the limit first evicts v:only.
