@@ -1285,6 +1285,58 @@ mod tests {
         assert_eq!(Dict::<Value>::entry_bytes(16, true), 80);
     }
 
+    /// The one-table rule while rehashing: old buckets below the rehash
+    /// index are empty, so every key is where `table_for` looks, through
+    /// inserts, removals and steps of a growth and then of a shrink.
+    #[test]
+    fn keys_live_in_one_table_while_rehashing() {
+        let mut d: Dict<u64> = Dict::new();
+        let mut model = HashMap::new();
+        let check = |d: &Dict<u64>, model: &HashMap<Vec<u8>, u64>| {
+            if let Some(r) = d.rehash_idx {
+                assert!(d.ht[0].buckets[..r].iter().all(|b| b.is_null()));
+            }
+            check_model(d, model);
+        };
+        let mut i = 0u64;
+        // Grow: fill past a resize, then insert and delete while it runs.
+        while !(d.is_rehashing() && d.ht[0].size() >= 1024) {
+            d.insert(format!("k{i}").as_bytes(), i);
+            model.insert(format!("k{i}").into_bytes(), i);
+            i += 1;
+        }
+        let mut steps = 0;
+        while d.is_rehashing() {
+            let k = format!("k{i}");
+            d.insert(k.as_bytes(), i);
+            model.insert(k.into_bytes(), i);
+            let gone = format!("k{}", i / 2);
+            d.remove(gone.as_bytes());
+            model.remove(gone.as_bytes());
+            i += 1;
+            steps += 1;
+            if steps % 64 == 0 {
+                check(&d, &model);
+            }
+        }
+        check(&d, &model);
+        // Shrink: delete most keys, start the shrink, keep changing.
+        let keys: Vec<Vec<u8>> = model.keys().cloned().collect();
+        for k in keys.iter().skip(40) {
+            d.remove(k);
+            model.remove(k);
+        }
+        assert!(d.shrink_if_needed());
+        while d.is_rehashing() {
+            let k = format!("s{i}");
+            d.insert(k.as_bytes(), i);
+            model.insert(k.into_bytes(), i);
+            i += 1;
+            check(&d, &model);
+        }
+        check(&d, &model);
+    }
+
     fn check_model(d: &Dict<u64>, model: &HashMap<Vec<u8>, u64>) {
         assert_eq!(d.len(), model.len());
         for (k, v) in model {
