@@ -19,6 +19,15 @@ fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
     panic!("no {name} in INFO {section}");
 }
 
+fn set_maxmemory(c: &mut redis::Connection, limit: impl redis::ToRedisArgs) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg(limit)
+        .query(c)
+        .unwrap();
+}
+
 /// Writes `n` keys of `size`-byte values in pipelines of 500, with a TTL
 /// when `ttl` is set, and returns the highest used_memory seen between
 /// batches.
@@ -145,12 +154,7 @@ fn volatile_policies_never_evict_persistent_keys() {
         // Only persistent keys left to give: once the volatile ones are
         // gone (eviction is time-bounded per command, so it can take a few
         // commands), writes are refused.
-        let _: () = redis::cmd("CONFIG")
-            .arg("SET")
-            .arg("maxmemory")
-            .arg("500kb")
-            .query(&mut c)
-            .unwrap();
+        set_maxmemory(&mut c, "500kb");
         let mut refused = false;
         for _ in 0..10_000 {
             let r: redis::RedisResult<()> = redis::cmd("SET").arg("p:new").arg("v").query(&mut c);
@@ -241,12 +245,7 @@ fn lru_quality(srv: &Server, samples: u32) -> f64 {
         std::thread::sleep(std::time::Duration::from_millis(1100));
     }
     let used = info_field(&mut c, "memory", "used_memory");
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(used)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, used);
     fill(&mut c, "new:", groups * per / 2, 100, false);
     let mut alive = Vec::new();
     for g in 0..groups {
@@ -280,12 +279,7 @@ fn lfu_hit_ratio(srv: &Server) -> f64 {
         .query(&mut c)
         .unwrap();
     let base = info_field(&mut c, "memory", "used_memory");
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(base + 3 * 1024 * 1024)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, base + 3 * 1024 * 1024);
     let n = 100_000usize;
     // Inverse-CDF table of the Zipf distribution.
     let h: Vec<f64> = (1..=n).map(|k| 1.0 / k as f64).collect();
@@ -396,12 +390,7 @@ fn a_cut_short_eviction_continues_without_commands() {
         .arg("allkeys-random")
         .query(&mut c)
         .unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(MAX)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, MAX);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let used = info_field(&mut c, "memory", "used_memory");
     let evicted = info_field(&mut c, "stats", "evicted_keys");
@@ -430,19 +419,9 @@ fn table_growth_waits_rather_than_evict() {
     let _: () = p.query(&mut c).unwrap();
     // Every command below has run once, so its statistics exist already.
     let _: u64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(0)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, 0);
     let used = info_field(&mut c, "memory", "used_memory");
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(used + 10 * 1024)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, used + 10 * 1024);
     let _: () = redis::cmd("SET").arg("k1").arg("v1").query(&mut c).unwrap();
     let _: () = redis::cmd("SET").arg("k2").arg("v2").query(&mut c).unwrap();
     let n: u64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
@@ -498,12 +477,7 @@ fn volatile_random_finds_a_rare_volatile_key() {
         .query(&mut c)
         .unwrap();
     let used = info_field(&mut c, "memory", "used_memory");
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("maxmemory")
-        .arg(used - 2_000)
-        .query(&mut c)
-        .unwrap();
+    set_maxmemory(&mut c, used - 2_000);
     // The write that finds memory over the limit first evicts v:only.
     let _: () = redis::cmd("SET")
         .arg("p:new")

@@ -109,7 +109,8 @@ fn random_operations_match_a_model_under_a_fake_clock() {
                 if let Some(rk) = db.random_key(now) {
                     assert!(model_live(&mut model, &rk, now).is_some());
                 }
-                db.cron(Duration::from_micros(200), Duration::from_millis(1));
+                db.rehash_for(Duration::from_micros(200));
+                db.cron(Duration::from_millis(1));
             }
         }
         if step % 5000 == 4999 {
@@ -377,7 +378,7 @@ fn memory_per_key_one_million_keys() {
     }
     // Let the last resize finish, as the cron would.
     while db.dict_stats().rehashing {
-        db.cron(Duration::from_millis(10), Duration::ZERO);
+        db.rehash_for(Duration::from_millis(10));
     }
     let after = rss_bytes();
     let per_key = (after - before) as f64 / 1e6;

@@ -686,17 +686,10 @@ impl<V> Dict<V> {
     }
 
     /// Rehashes in batches of 100 buckets for about `budget` (the cron's
-    /// `dictRehashMilliseconds`). Returns buckets moved.
-    pub fn rehash_for(&mut self, budget: Duration) -> usize {
+    /// `dictRehashMilliseconds`); nothing when not resizing.
+    pub fn rehash_for(&mut self, budget: Duration) {
         let start = Instant::now();
-        let mut moved = 0;
-        while self.rehash(100) {
-            moved += 100;
-            if start.elapsed() >= budget {
-                break;
-            }
-        }
-        moved
+        while self.rehash(100) && start.elapsed() < budget {}
     }
 
     #[inline]

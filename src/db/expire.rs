@@ -160,7 +160,7 @@ fn active_expire_run(srv: &mut Server, kind: Cycle) {
 /// freeing.
 pub fn databases_cron(srv: &mut Server) {
     for db in &mut srv.dbs {
-        db.cron(Duration::ZERO, Duration::ZERO);
+        db.cron(Duration::ZERO);
     }
     let resizing = srv.dbs.iter().any(|db| db.is_rehashing());
     srv.expire.rehash_credit_us = if srv.config.activerehashing && resizing {

@@ -545,13 +545,10 @@ impl Db {
     }
 
     /// Periodic upkeep (Redis's `databasesCron`): shrink a sparse table,
-    /// rehash for up to `rehash_budget` (none if zero), free flushed tables
-    /// for up to `free_budget`.
-    pub fn cron(&mut self, rehash_budget: Duration, free_budget: Duration) {
+    /// free flushed tables for up to `free_budget`. Rehashing has its own
+    /// slices (`db::rehash_slice`).
+    pub fn cron(&mut self, free_budget: Duration) {
         self.dict.shrink_if_needed();
-        if !rehash_budget.is_zero() {
-            self.rehash_for(rehash_budget);
-        }
         self.free_garbage(free_budget);
     }
 
@@ -560,12 +557,9 @@ impl Db {
         self.dict.is_rehashing()
     }
 
-    /// Rehashes for about `budget`; true if the resize is still going.
-    pub fn rehash_for(&mut self, budget: Duration) -> bool {
-        if self.dict.is_rehashing() {
-            self.dict.rehash_for(budget);
-        }
-        self.dict.is_rehashing()
+    /// Rehashes a resizing table for about `budget`.
+    pub fn rehash_for(&mut self, budget: Duration) {
+        self.dict.rehash_for(budget);
     }
 
     /// True while flushed tables wait to be freed.
@@ -771,7 +765,7 @@ mod tests {
         assert_eq!(db.garbage_len(), 1);
         db.insert(b"fresh", s(b"v"), false);
         for _ in 0..10_000 {
-            db.cron(Duration::from_millis(1), Duration::from_millis(5));
+            db.cron(Duration::from_millis(5));
             if db.garbage_len() == 0 {
                 break;
             }
