@@ -655,11 +655,11 @@ fn lzf_compressed_len(inp: &[u8], out_len: usize) -> usize {
 }
 
 fn object(ctx: &mut Ctx) -> CmdResult {
-    let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.client.db];
     let key = ctx.args.get(2);
     // As Redis's DEBUG OBJECT: no LRU touch, so the idle time is real.
-    let idle_secs = db.idle_secs_raw(key, now).ok_or(err::NO_KEY)?;
+    let idle_secs = db.idle_secs_raw(key).ok_or(err::NO_KEY)?;
+    let lru = db.lru_field(key).ok_or(err::NO_KEY)?;
     let v = db.peek(key, NO_EXPIRY).ok_or(err::NO_KEY)?;
     // Redis shares the integers 0..9999 between all keys, marking them with
     // an unkillable refcount; the same values show the same here.
@@ -688,7 +688,6 @@ fn object(ctx: &mut Ctx) -> CmdResult {
         // Not the RDB size: an estimate until RDB lands for streams.
         Value::Stream(s) => s.heap_size(),
     };
-    let lru = super::info::lru_clock(now - (idle_secs as i64) * 1000);
     let mut line = format!(
         "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         v as *const Value,

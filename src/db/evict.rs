@@ -53,7 +53,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::keyspace::{lru_clock, Db};
+use super::keyspace::Db;
 use crate::server::memory;
 
 /// Values of the `maxmemory-policy` enum (config.rs `MAXMEMORY_POLICY`).
@@ -196,19 +196,20 @@ pub fn lfu_touch(field: u32, now_ms: i64) -> u32 {
     (minutes(now_ms) << 8) | c
 }
 
-/// The value a lookup stores in the 24-bit field.
+/// The value a lookup stores in the 24-bit field: the cached LRU `clock`,
+/// or under LFU the counter bumped and stamped with `now_ms`'s minute.
 #[inline]
-pub fn touch(field: u32, now_ms: i64) -> u32 {
+pub fn touch(field: u32, clock: u32, now_ms: i64) -> u32 {
     if lfu_mode() {
         lfu_touch(field, now_ms)
     } else {
-        lru_clock(now_ms)
+        clock
     }
 }
 
-/// Redis's `estimateObjectIdleTime`, in milliseconds.
-pub fn idle_ms(field: u32, now_ms: i64) -> u64 {
-    let clock = lru_clock(now_ms);
+/// Redis's `estimateObjectIdleTime`, in milliseconds, against the cached
+/// LRU `clock`.
+pub fn idle_ms(field: u32, clock: u32) -> u64 {
     let secs = if clock >= field {
         clock - field
     } else {
@@ -313,6 +314,7 @@ fn populate(ev: &mut Evictor, db: &mut Db, dbid: usize, pol: u8, samples: usize,
     let mut found = 0;
     let mut tries = 0;
     let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(samples);
+    let clock = db.lru_clock();
     while found == 0 && tries < 8 {
         tries += 1;
         db.sample(samples, |key, _v, deadline, field| {
@@ -324,7 +326,7 @@ fn populate(ev: &mut Evictor, db: &mut Db, dbid: usize, pol: u8, samples: usize,
                 policy::ALLKEYS_LFU | policy::VOLATILE_LFU => {
                     255 - lfu_decr_and_return(field, now) as u64
                 }
-                _ => idle_ms(field, now),
+                _ => idle_ms(field, clock),
             };
             found += 1;
             batch.push((idle, key.to_vec()));

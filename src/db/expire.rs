@@ -97,7 +97,7 @@ fn active_expire_run(srv: &mut Server, kind: Cycle) {
     let effort = srv.config.active_expire_effort.clamp(1, 10) - 1;
     let now = srv.now_ms;
     for db in &mut srv.dbs {
-        db.tick_clock(now);
+        db.tick_wheel(now);
     }
     let start = Instant::now();
     let budget_us = match kind {

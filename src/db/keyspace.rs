@@ -98,10 +98,13 @@ pub struct Db {
     dict: Dict<Value>,
     wheel: Wheel<u64>,
     garbage: Vec<Dict<Value>>,
-    /// The LRU clock as of the last lookup or expiry cycle, stamped by
-    /// `insert`, which is not given the time (Redis reads its cached
-    /// `server.lruclock` the same way). The expiry cycle refreshes it at
-    /// least `hz` times a second, well within the 1 s resolution.
+    /// The LRU clock, cached: the cron refreshes it `hz` times a second
+    /// (`set_lru_clock`), as Redis's `serverCron` refreshes
+    /// `server.lruclock`. Every reader uses this one copy: lookups and
+    /// writes stamp it on the key, and OBJECT IDLETIME, DEBUG OBJECT and
+    /// eviction subtract the key's stamp from it. A fresh clock on one
+    /// side and the cached one on the other would disagree by a second
+    /// whenever a second boundary falls between the last tick and now.
     clock: u32,
     /// Keys deleted because their deadline passed (INFO expired_keys).
     pub expired_keys: u64,
@@ -126,7 +129,21 @@ impl Db {
     pub fn new() -> Db {
         let mut db = Db::default();
         db.dict.set_memory_guard(true);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        db.clock = lru_clock(now);
         db
+    }
+
+    /// Caches the LRU clock for `now` (the cron's tick).
+    pub fn set_lru_clock(&mut self, now: i64) {
+        self.clock = lru_clock(now);
+    }
+
+    /// The cached LRU clock.
+    pub fn lru_clock(&self) -> u32 {
+        self.clock
     }
 
     pub fn len(&self) -> usize {
@@ -213,8 +230,6 @@ impl Db {
 
     /// The live value of `key` for modification, refreshing its LRU clock.
     pub fn lookup_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        let clock = lru_clock(now);
-        self.clock = clock;
         let mut e = self.dict.find_mut(key)?;
         if e.deadline().is_some_and(|at| at <= now) {
             if expiry_held() {
@@ -230,7 +245,7 @@ impl Db {
             return None;
         }
         if !super::evict::no_touch() {
-            let field = super::evict::touch(e.lru(), now);
+            let field = super::evict::touch(e.lru(), self.clock, now);
             e.set_lru(field);
         }
         Some(e.into_value_mut())
@@ -256,16 +271,11 @@ impl Db {
         Some(e.into_value())
     }
 
-    /// Seconds since the key was last used, at `now`, without looking at
-    /// its deadline (DEBUG OBJECT shows even a key that is due).
-    pub fn idle_secs_raw(&mut self, key: &[u8], now: i64) -> Option<u64> {
+    /// Seconds since the key was last used, by the cached clock, without
+    /// looking at its deadline (DEBUG OBJECT shows even a key that is due).
+    pub fn idle_secs_raw(&mut self, key: &[u8]) -> Option<u64> {
         let lru = self.dict.find_mut(key)?.lru();
-        let clock = lru_clock(now);
-        Some(if clock >= lru {
-            clock - lru
-        } else {
-            clock + (LRU_MASK - lru)
-        } as u64)
+        Some(super::evict::idle_ms(lru, self.clock) / 1000)
     }
 
     /// The raw 24-bit LRU/LFU field of `key` (OBJECT FREQ, eviction).
@@ -277,7 +287,7 @@ impl Db {
     /// at LRU clock resolution.
     pub fn idle_ms(&mut self, key: &[u8], now: i64) -> Option<u64> {
         self.peek(key, now)?;
-        self.idle_secs_raw(key, now).map(|s| s * 1000)
+        self.idle_secs_raw(key).map(|s| s * 1000)
     }
 
     pub fn contains(&mut self, key: &[u8], now: i64) -> bool {
@@ -288,13 +298,9 @@ impl Db {
     /// goes away unless `keep_ttl` (SET ... KEEPTTL). The caller has looked
     /// the key up first (so an expired old value was already deleted).
     pub fn insert(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
-        self.insert_at(key, val, keep_ttl, None);
-    }
-
-    fn insert_at(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: Option<i64>) {
         let h = hash_key(key);
         let lfu = super::evict::lfu_mode();
-        let lru = now.map_or(self.clock, lru_clock);
+        let lru = self.clock;
         if let Some(mut e) = self.dict.find_mut_hashed(key, h) {
             if matches!(e.value(), Value::Stream(_)) && !self.waiters.is_empty() {
                 self.waiters.signal(key);
@@ -379,7 +385,7 @@ impl Db {
             return false;
         };
         self.waiters.created(to, &v);
-        self.insert_at(to, v, false, Some(now));
+        self.insert(to, v, false);
         if let Some(at) = at {
             self.set_expire(to, at);
         }
@@ -587,8 +593,7 @@ impl Db {
 
     /// Keeps an empty wheel's time current (cheap; the expiry cycle calls
     /// it for every database).
-    pub fn tick_clock(&mut self, now: i64) {
-        self.clock = lru_clock(now);
+    pub fn tick_wheel(&mut self, now: i64) {
         self.wheel.advance_if_empty(wheel_time(now));
     }
 
@@ -775,13 +780,38 @@ mod tests {
     }
 
     #[test]
+    fn lru_clock_wraps_at_24_bits() {
+        assert_eq!(lru_clock(1_795_738_182_000), 576070);
+    }
+
+    #[test]
     fn lru_clock_and_idle_time() {
         let mut db = Db::new();
+        db.set_lru_clock(1_000_000);
         db.insert(b"k", s(b"v"), false);
-        db.lookup(b"k", 1_000_000);
-        assert_eq!(db.idle_ms(b"k", 1_005_000), Some(5000));
+        db.set_lru_clock(1_003_000);
+        db.lookup(b"k", 1_003_000);
+        db.set_lru_clock(1_008_000);
+        assert_eq!(db.idle_ms(b"k", 1_008_000), Some(5000));
         db.peek(b"k", 1_010_000);
-        assert_eq!(db.idle_ms(b"k", 1_010_000), Some(10_000));
+        db.set_lru_clock(1_013_000);
+        assert_eq!(db.idle_ms(b"k", 1_013_000), Some(10_000));
+    }
+
+    #[test]
+    fn idle_time_reads_the_cached_clock_that_writes_stamp() {
+        // Between two cron ticks a second boundary passes (the command's
+        // own time says 2 s later): stamp and reading both use the cached
+        // clock, so a key written and read before the next tick is idle 0,
+        // as on Redis.
+        let mut db = Db::new();
+        db.set_lru_clock(1_999_950);
+        db.insert(b"k", s(b"v"), false);
+        assert_eq!(db.idle_ms(b"k", 2_000_050), Some(0));
+        db.set_lru_clock(2_000_060);
+        assert_eq!(db.idle_ms(b"k", 2_000_060), Some(1000));
+        db.lookup(b"k", 2_000_070);
+        assert_eq!(db.idle_ms(b"k", 2_000_070), Some(0));
     }
 
     #[test]
@@ -844,16 +874,5 @@ mod tests {
             seen,
             vec![(b"a".to_vec(), None), (b"b".to_vec(), Some(500))]
         );
-    }
-
-    #[test]
-    fn insert_stamps_the_clock_of_the_last_lookup() {
-        let mut db = Db::new();
-        db.lookup(b"missing", 7_000_000);
-        db.insert(b"k", s(b"v"), false);
-        assert_eq!(db.idle_ms(b"k", 7_003_000), Some(3000));
-        db.tick_clock(9_000_000);
-        db.insert(b"k2", s(b"v"), false);
-        assert_eq!(db.idle_ms(b"k2", 9_000_000), Some(0));
     }
 }

@@ -10,6 +10,10 @@ use super::Server;
 pub fn run(srv: &mut Server) {
     srv.cron_loops += 1;
     let now = srv.now_ms;
+    // Redis's serverCron caches the LRU clock first thing, every tick.
+    for db in &mut srv.dbs {
+        db.set_lru_clock(now);
+    }
     srv.stats
         .ops_samples
         .track(now, srv.stats.total_commands_processed);
