@@ -158,14 +158,16 @@ def fmt_num(x):
 
 
 def table(path):
-    """TSV rows: test, pipeline, server, round, rps, requests, cpu_seconds."""
+    """TSV rows: test, pipeline, server, round, rps, requests, cpu_seconds,
+    idle wakeups of the server's core (shown per 1,000 requests: each one a
+    client's write that had to wake a halted core)."""
     runs = {}
     order = []
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
-        if len(parts) != 7:
+        if len(parts) != 8:
             continue
-        test, pl, server, _rnd, rps, reqs, cpu = parts
+        test, pl, server, _rnd, rps, reqs, cpu, wakeups = parts
         key = (test, int(pl))
         if key not in runs:
             runs[key] = {"reddish": [], "redis": []}
@@ -176,14 +178,14 @@ def table(path):
         rps = float(rps)
         cpu = float(cpu)
         eff = float(reqs) / cpu if cpu > 0 else None
-        runs[key][server].append((rps, eff))
+        runs[key][server].append((rps, eff, 1000.0 * float(wakeups) / float(reqs)))
 
     def med(vals, i):
         xs = [v[i] for v in vals if v is not None and v[i] is not None]
         return statistics.median(xs) if xs else None
 
     hdr = ("test", "P", "reddish req/s", "redis req/s", "ratio",
-           "reddish req/cpu-s", "redis req/cpu-s", "ratio")
+           "reddish req/cpu-s", "redis req/cpu-s", "ratio", "wakeups/1k req")
     rows = []
     tput_ratios, eff_ratios = [], []
     for key in order:
@@ -196,9 +198,11 @@ def table(path):
             tput_ratios.append(ratio)
         if eratio:
             eff_ratios.append(eratio)
+        wa, wb = med(r, 2), med(s, 2)
+        wake = f"{wa:.1f} / {wb:.1f}" if wa is not None and wb is not None else "-"
         rows.append((key[0], str(key[1]), fmt_num(a) if a else "unsupported", fmt_num(b),
                      f"{ratio:.2f}" if ratio else "-", fmt_num(ea) if ea else "-",
-                     fmt_num(eb), f"{eratio:.2f}" if eratio else "-"))
+                     fmt_num(eb), f"{eratio:.2f}" if eratio else "-", wake))
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
               for i, h in enumerate(hdr)]
 

@@ -43,22 +43,50 @@ impl Drop for TempDir {
     }
 }
 
-/// A running server started with exactly the arguments given.
+/// A running server started with exactly the arguments given. Its output
+/// goes to a log file, shown if a connection to it is refused.
 struct Proc {
     child: Child,
     port: u16,
+    log: PathBuf,
+}
+
+impl Proc {
+    /// A raw connection. A refusal panics with what tells its cause: whether
+    /// the server process still runs, and the end of its log.
+    fn raw(&self) -> Raw {
+        if let Err(e) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+                .unwrap_or_else(|_| "(gone)".into());
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            panic!(
+                "connect to port {}: {e}; server pid {} stat: {}; log tail (newest first):\n{}",
+                self.port,
+                self.child.id(),
+                stat.trim(),
+                tail.join("\n")
+            );
+        }
+        Raw::connect(self.port)
+    }
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
 /// Starts `bin` with `args` (which must set `--port {port}` or a file with
 /// it) and waits until the port accepts connections.
 fn spawn(bin: &str, args: &[&str], port: u16, stdin: Option<&str>) -> Proc {
+    let log =
+        std::env::temp_dir().join(format!("reddish-config-{}-{port}.log", std::process::id()));
+    let out = std::fs::File::create(&log).expect("log file");
+    let err = out.try_clone().expect("log file");
     let mut child = Command::new(bin)
         .args(args)
         .stdin(if stdin.is_some() {
@@ -66,8 +94,8 @@ fn spawn(bin: &str, args: &[&str], port: u16, stdin: Option<&str>) -> Proc {
         } else {
             Stdio::null()
         })
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(out)
+        .stderr(err)
         .spawn()
         .expect("spawn");
     if let Some(text) = stdin {
@@ -81,7 +109,7 @@ fn spawn(bin: &str, args: &[&str], port: u16, stdin: Option<&str>) -> Proc {
             panic!("{bin} exited early: {st}");
         }
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Proc { child, port };
+            return Proc { child, port, log };
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -146,7 +174,7 @@ fn config_file_with_include_quotes_and_units() {
         ),
     );
     let p = spawn(BIN, &[&main], port, None);
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(r.cmds("PING"), "-NOAUTH Authentication required.\r\n");
     let _ = r.cmd(&[b"AUTH", b"se crAt"]);
     assert_eq!(r.cmds("PING"), "+PONG\r\n");
@@ -173,7 +201,7 @@ fn stdin_is_appended_after_the_file_and_options_after_stdin() {
         port,
         Some("timeout 20\nmaxclients 60\n"),
     );
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(get(&mut r, "timeout"), "20");
     assert_eq!(get(&mut r, "maxclients"), "70");
 }
@@ -199,7 +227,7 @@ fn command_line_options_like_redis() {
         port,
         None,
     );
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     let _ = r.cmd(&[b"AUTH", b"--x"]);
     assert_eq!(get(&mut r, "bind"), "127.0.0.1 -::1");
     assert_eq!(get(&mut r, "save"), "");
@@ -290,7 +318,7 @@ fn rewrite_round_trip() {
     let main = dir.file("r.conf", &original.replace("bogus-directive-line\n", ""));
     let p = spawn(BIN, &[&main], port, None);
     std::fs::write(&main, &original).expect("write");
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(set(&mut r, "timeout", "5"), "+OK\r\n");
     assert_eq!(set(&mut r, "maxmemory-policy", "noeviction"), "+OK\r\n");
     assert_eq!(set(&mut r, "maxmemory", "10mb"), "+OK\r\n");
@@ -320,7 +348,7 @@ fn rewrite_round_trip() {
     // The rewritten file starts a server with the same settings.
     std::fs::write(&main, text.replace("# ??? bogus-directive-line\n", "")).expect("write");
     let p = spawn(BIN, &[&main], port, None);
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(get(&mut r, "timeout"), "5");
     assert_eq!(get(&mut r, "maxmemory"), "10485760");
     assert_eq!(get(&mut r, "hz"), "20");
@@ -336,7 +364,7 @@ fn rewrite_without_a_file() {
     let port = free_port();
     let port_s = port.to_string();
     let p = spawn(BIN, &["--port", &port_s], port, None);
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(
         r.cmds("CONFIG REWRITE"),
         "-ERR The server is running without a config file\r\n"
@@ -362,19 +390,19 @@ fn runtime_effects_of_config_set() {
         port,
         None,
     );
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     // requirepass: new connections must authenticate, this one stays in.
     assert_eq!(set(&mut r, "requirepass", "pw"), "+OK\r\n");
     assert_eq!(r.cmds("PING"), "+PONG\r\n");
-    let mut r2 = Raw::connect(p.port);
+    let mut r2 = p.raw();
     assert_eq!(r2.cmds("PING"), "-NOAUTH Authentication required.\r\n");
     assert_eq!(r2.cmds("AUTH pw"), "+OK\r\n");
     assert_eq!(set(&mut r, "requirepass", ""), "+OK\r\n");
-    let mut r3 = Raw::connect(p.port);
+    let mut r3 = p.raw();
     assert_eq!(r3.cmds("PING"), "+PONG\r\n");
     // maxclients: one more connection is refused with Redis's error.
     assert_eq!(set(&mut r, "maxclients", "3"), "+OK\r\n");
-    let mut r4 = Raw::connect(p.port);
+    let mut r4 = p.raw();
     assert_eq!(
         String::from_utf8_lossy(&r4.read_reply()),
         "-ERR max number of clients reached\r\n"
@@ -382,7 +410,7 @@ fn runtime_effects_of_config_set() {
     assert_eq!(set(&mut r, "maxclients", "100"), "+OK\r\n");
     // proto-max-bulk-len: a larger bulk is a protocol error.
     assert_eq!(set(&mut r, "proto-max-bulk-len", "1mb"), "+OK\r\n");
-    let mut r5 = Raw::connect(p.port);
+    let mut r5 = p.raw();
     r5.send(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n");
     assert_eq!(
         String::from_utf8_lossy(&r5.read_reply()),
@@ -392,7 +420,7 @@ fn runtime_effects_of_config_set() {
     // protocol error above was verbose-level, hidden at `warning`; the
     // next one is shown once the level is `verbose`.
     assert_eq!(set(&mut r, "loglevel", "verbose"), "+OK\r\n");
-    let mut r6 = Raw::connect(p.port);
+    let mut r6 = p.raw();
     r6.send(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n");
     let _ = r6.read_reply();
     assert_eq!(set(&mut r, "loglevel", "notice"), "+OK\r\n");
@@ -435,7 +463,7 @@ fn config_get_everything_matches_redis() {
     let port_s = port.to_string();
     let args = ["--port", &port_s, "--save", "", "--appendonly", "no"];
     let ours = spawn(BIN, &args, port, None);
-    let mut r = Raw::connect(ours.port);
+    let mut r = ours.raw();
     let a = sorted_pairs(&r.cmd(&[b"CONFIG", b"GET", b"*"]));
     drop(r);
     drop(ours);
@@ -447,7 +475,7 @@ fn config_get_everything_matches_redis() {
         port2,
         None,
     );
-    let mut r = Raw::connect(theirs.port);
+    let mut r = theirs.raw();
     let b = sorted_pairs(&r.cmd(&[b"CONFIG", b"GET", b"*"]));
     let b: Vec<(String, String)> = b
         .into_iter()
@@ -507,7 +535,7 @@ fn protected_configs_local_and_pidfile() {
     );
     let text = std::fs::read_to_string(&pidfile).expect("pidfile");
     assert_eq!(text, format!("{}\n", p.child.id()));
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     // A loopback client may change protected configs under `local`.
     let d = std::fs::canonicalize(dir.path()).expect("canon");
     let d = d.display().to_string();
@@ -536,7 +564,7 @@ fn empty_save_resets_file_lines_and_free_proc_title_templates() {
         let save = if extra.is_empty() { "60 5" } else { "" };
         let args = [main.as_str(), "--port", &port_s, "--save", save];
         let p = spawn(BIN, &args, port, None);
-        let mut r = Raw::connect(p.port);
+        let mut r = p.raw();
         assert_eq!(get(&mut r, "save"), want);
     }
     let port = free_port();
@@ -548,7 +576,7 @@ fn empty_save_resets_file_lines_and_free_proc_title_templates() {
         "--my--title--template",
     ];
     let p = spawn(BIN, &args, port, None);
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     assert_eq!(get(&mut r, "proc-title-template"), "--my--title--template");
     assert_eq!(set(&mut r, "proc-title-template", "abc"), "+OK\r\n");
     assert!(set(&mut r, "proc-title-template", "{title}").starts_with("-ERR"));
@@ -563,7 +591,7 @@ fn config_set_port_and_bind_rebind_listeners() {
     let port = free_port();
     let port_s = port.to_string();
     let p = spawn(BIN, &["--port", &port_s, "--bind", "127.0.0.1"], port, None);
-    let mut r = Raw::connect(p.port);
+    let mut r = p.raw();
     let up = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
 
     let new_port = free_port();
@@ -679,7 +707,7 @@ fn rename_command_renames_and_removes() {
             port,
             None,
         );
-        let mut r = Raw::connect(p.port);
+        let mut r = p.raw();
         let mut got = Vec::new();
         for c in ["FLUSHDB", "BADGER", "KEYS *", "COMMAND INFO badger"] {
             got.push(r.cmds(c));
