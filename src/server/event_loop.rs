@@ -3,7 +3,8 @@
 //! One mio `Poll` waits on the listeners and every client. Each iteration:
 //!
 //! 1. poll, with a zero timeout if some client still has unread input or
-//!    unwritten output, else until the next cron tick;
+//!    unwritten output, else until the next cron tick (after a spin of a
+//!    few µs while spins keep catching the next request: `idle.rs`);
 //! 2. accept new connections and read from readable clients, running every
 //!    complete command in what was read (one 16 KB read per client per
 //!    iteration, so a pipelining client cannot starve the others);
@@ -95,6 +96,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     let mut events = Events::with_capacity(1024);
     let mut next_cron = srv.now_ms;
     let mut eof_suspects: Vec<usize> = Vec::new();
+    let mut idle = super::idle::IdleWait::default();
     loop {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
@@ -108,7 +110,7 @@ pub fn run(config: Config) -> io::Result<i32> {
                 .map_or(u64::MAX, |d| (d - srv.now_ms).max(0) as u64);
             Duration::from_millis(cron.min(work).min(parked))
         };
-        match poll.poll(&mut events, Some(timeout)) {
+        match idle.wait(&mut poll, &mut events, timeout) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

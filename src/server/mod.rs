@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod client;
 pub mod cron;
 pub mod event_loop;
+pub mod idle;
 pub mod latency;
 pub mod listener;
 pub mod memory;
