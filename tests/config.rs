@@ -74,6 +74,18 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // A test failing with this server alive tells how the server was
+        // doing: still running or exited (and how), and what it logged.
+        if std::thread::panicking() {
+            let status = self.child.try_wait();
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!(
+                "server pid {} on port {}: {:?} (None: still running); its log:\n{log}",
+                self.child.id(),
+                self.port,
+                status
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
