@@ -422,7 +422,7 @@ fn evict_one(srv: &mut crate::server::Server, pol: u8) -> bool {
 /// keys among many could miss 16 times and answer OOM while it still had
 /// keys to give. Wider draws (walks of 16 neighbours from random places)
 /// first, then, rarely, a walk of the whole table, which cannot miss.
-fn volatile_fallback(db: &mut crate::db::keyspace::Db) -> Option<Vec<u8>> {
+fn volatile_fallback(db: &mut Db) -> Option<Vec<u8>> {
     let mut pick = None;
     for _ in 0..64 {
         db.sample(16, |k, _v, deadline, _f| {

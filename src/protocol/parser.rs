@@ -268,36 +268,27 @@ impl Parser {
     }
 }
 
-#[inline]
 /// Calls `f` with the second argument (the key, for most commands) of each
 /// complete multibulk command at the front of `buf`, up to `max` of them,
 /// and returns how many it saw. A hint for prefetching only: it stops at
 /// the first inline, incomplete or malformed command, leaving those to
 /// `Parser::parse`, and reads nothing beyond `buf`.
 pub fn peek_keys(buf: &[u8], max: usize, mut f: impl FnMut(&[u8])) -> usize {
-    /// The number in a `<prefix><digits>\r\n` line at `buf[*pos..]`.
+    /// The number in a `<prefix><digits>\r\n` line at `buf[*pos..]`, read
+    /// with the parser's own rules (`parse_i64`); a line longer than any
+    /// 64-bit number is not searched to its end.
     fn header(buf: &[u8], pos: &mut usize, prefix: u8) -> Option<usize> {
         let rest = buf.get(*pos..)?;
         if rest.first() != Some(&prefix) {
             return None;
         }
-        let mut n = 0usize;
-        let mut i = 1;
-        while let Some(&d) = rest.get(i) {
-            if d == b'\r' {
-                break;
-            }
-            if !d.is_ascii_digit() || i > 10 {
-                return None;
-            }
-            n = n * 10 + (d - b'0') as usize;
-            i += 1;
-        }
-        if rest.get(i + 1) != Some(&b'\n') || i == 1 {
+        let cr = memchr(b'\r', &rest[..rest.len().min(24)])?;
+        if rest.get(cr + 1) != Some(&b'\n') {
             return None;
         }
-        *pos += i + 2;
-        Some(n)
+        let n = crate::util::numbers::parse_i64(&rest[1..cr]).filter(|&n| n >= 0)?;
+        *pos += cr + 2;
+        Some(n as usize)
     }
     // Bounds keep a hint cheap whatever the client sent.
     const MAX_ARGC: usize = 1024;
@@ -333,6 +324,7 @@ pub fn peek_keys(buf: &[u8], max: usize, mut f: impl FnMut(&[u8])) -> usize {
     seen
 }
 
+#[inline]
 pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&c| c == needle)
 }

@@ -283,7 +283,6 @@ fn handle_readable(srv: &mut Server, t: usize) {
     process_input(srv, t);
 }
 
-/// Cuts complete commands out of the client's query buffer and runs them.
 /// Memory-level parallelism for pipelines. In a table of millions of keys
 /// each lookup costs a cache miss on its bucket and another on the entry
 /// (with TLB misses on top), several hundred nanoseconds that a command
@@ -301,6 +300,7 @@ fn prefetch_pipeline(srv: &Server, c: &Client) {
     }
 }
 
+/// Cuts complete commands out of the client's query buffer and runs them.
 pub fn process_input(srv: &mut Server, t: usize) {
     // A new batch: its first command reads the clock afresh.
     srv.clock_hint = None;

@@ -88,7 +88,7 @@ impl IdleWait {
     }
 
     fn should_spin(&mut self) -> bool {
-        if self.success >= MIN_SUCCESS {
+        if self.spinning() {
             return true;
         }
         self.since_spin += 1;
@@ -102,7 +102,7 @@ impl IdleWait {
         }
     }
 
-    #[cfg(test)]
+    /// Recent spins paid off often enough to keep spinning.
     fn spinning(&self) -> bool {
         self.success >= MIN_SUCCESS
     }
@@ -161,5 +161,7 @@ mod tests {
         assert!(events.is_empty());
         assert!(t.elapsed() >= Duration::from_millis(5));
         assert!(!w.spinning() || w.success < SCALE);
+        // One failed spin: the rate moved an eighth of the way to zero.
+        assert_eq!(w.success, SCALE - SCALE / 8);
     }
 }
