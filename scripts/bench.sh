@@ -45,6 +45,11 @@
 #   REDDISH    server binary             (target/release/reddish-server)
 #   BUDGET     seconds for all runs; later runs are skipped past it (1800)
 #
+# Environment (growth mode):
+#   GROWTH_SCHED=0   skip recording scheduler events (perf sched, when perf is
+#                    installed) that name who kept the server or client off
+#                    its core during the run
+#
 # Environment (conns mode):
 #   CONNS_ACTIVE=1   each connection sends one PING before idling
 #   CONNS_WAIT       seconds to wait before reading RSS (0.3; 4 lets idle trimming run)
@@ -71,7 +76,7 @@ CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
     throughput | memory | conns | growth | collections | zlatency) ;;
-    -h | --help | help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h | --help | help) sed -n '2,56p' "$0"; exit 0 ;;
     *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS]]" >&2; exit 2 ;;
 esac
 
@@ -410,31 +415,55 @@ conns() {
 # server, one after the other.
 growth() {
     local n="${1:-10000000}"
-    printf '| server | keys at the end (DBSIZE) | SET req/s | SET max latency ms | PING max latency ms | worst PING batch p99 ms |\n'
-    printf '|---|---:|---:|---:|---:|---:|\n'
+    local sched=""
+    if [ "${GROWTH_SCHED:-1}" = 1 ] && command -v perf >/dev/null && perf sched record -o "$WORK/probe.data" true >/dev/null 2>&1; then
+        sched=1
+    fi
+    printf '| server | keys at the end (DBSIZE) | SET req/s | SET max latency ms | PING max latency ms | worst PING batch p99 ms |%s\n' \
+        "${sched:+ server's longest preemption | SET client's longest preemption |}"
+    printf '|---|---:|---:|---:|---:|---:|%s\n' "${sched:+---|---|}"
     for server in reddish redis; do
         start_server "$server"
-        local port="$PORT" pid="$PID"
+        local port="$PORT" pid="$PID" perf_pid=""
+        if [ -n "$sched" ]; then
+            perf sched record -C "$SERVER_CPU,$CLIENT_CPU" -o "$WORK/sched.$server.data" >/dev/null 2>&1 &
+            perf_pid=$!
+            sleep 0.5
+        fi
         timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 50 -P 16 -n "$n" -r 2000000000 -t set -d 32 --csv \
             >"$WORK/set.$server.csv" 2>/dev/null &
         local set_pid=$!
+        sleep 0.1
+        local client_pid
+        client_pid="$(pgrep -P "$set_pid" | head -1 || true)"
         : >"$WORK/ping.$server.csv"
         while kill -0 "$set_pid" 2>/dev/null; do
             timeout 60 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 1 -n 20000 -t ping_mbulk --csv 2>/dev/null |
                 awk -F'"' 'NR > 1 && $2 != ""' >>"$WORK/ping.$server.csv" || true
         done
         wait "$set_pid" 2>/dev/null || true
+        local preempt=""
+        if [ -n "$perf_pid" ]; then
+            kill -INT "$perf_pid" 2>/dev/null || true
+            wait "$perf_pid" 2>/dev/null || true
+            preempt="$($LIB preempted "$WORK/sched.$server.data" "$pid" "${client_pid:-0}" | paste -sd '|' | sed 's/|/ | /') |"
+            rm -f "$WORK/sched.$server.data"
+        fi
         local keys rps setmax pingmax ping99
         keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
         rps="$(awk -F'"' 'NR > 1 && $2 != "" {print $4; exit}' "$WORK/set.$server.csv")"
         setmax="$(awk -F'"' 'NR > 1 && $2 != "" {print $16; exit}' "$WORK/set.$server.csv")"
         pingmax="$(awk -F'"' '$16 + 0 > m {m = $16 + 0} END {print m}' "$WORK/ping.$server.csv")"
         ping99="$(awk -F'"' '$14 + 0 > m {m = $14 + 0} END {print m}' "$WORK/ping.$server.csv")"
-        printf '| %s | %s | %s | %s | %s | %s |\n' "$server" "$keys" "${rps:-?}" "${setmax:-?}" "${pingmax:-?}" "${ping99:-?}"
+        printf '| %s | %s | %s | %s | %s | %s |%s\n' "$server" "$keys" "${rps:-?}" "${setmax:-?}" "${pingmax:-?}" "${ping99:-?}" "${preempt:+ $preempt}"
         stop_server "$pid"
     done
     echo
     echo "($n SETs of random keys from a keyspace of 2,000,000,000, so nearly every SET adds a key, 32-byte values, -c 50 -P 16, while one client sends PING at -P 1 in batches of 20,000)"
+    if [ -n "$sched" ]; then
+        echo "(A preemption is the longest time the thread was ready to run while other tasks held its core, from perf sched, with the tasks that"
+        echo "held it and their ms. Such a wait delays every reply in flight by as much, whichever server runs: it is the machine, not the server.)"
+    fi
 }
 
 case "$MODE" in

@@ -9,6 +9,9 @@
                                              ZADD / ZRANK / ZRANGE requests each; prints p50/p99 (us)
     benchlib.py collresp KIND N              write N small collections of KIND (hash, zset, intset,
                                              list, set) as RESP to stdout, one command per key
+    benchlib.py preempted SCHED_DATA PID...  from a `perf sched record` file: for each PID, the longest
+                                             time it was runnable but kept off its CPU by other tasks,
+                                             and which tasks ran meanwhile
 
 Everything talks to 127.0.0.1 only and every wait has a timeout.
 """
@@ -307,6 +310,53 @@ def conns(port, pid, n):
     print(f"{len(socks)}\t{alive}\t{'yes' if ok else 'no'}\t{before}\t{after}\t{per:.0f}")
 
 
+def preempted(data, pids):
+    """Longest involuntary wait of each pid in a `perf sched record` file.
+
+    `perf sched timehist --state` prints one row per switch-out: the task,
+    how long it waited before this run, how long it ran, and its state when
+    it left the CPU. A task that left in state R was preempted, so the wait
+    on its next row is time it wanted the CPU and another task had it. Rows
+    of other tasks on that CPU within the interval tell who had it."""
+    import subprocess
+
+    out = subprocess.run(
+        ["perf", "sched", "timehist", "-i", data, "--state"],
+        capture_output=True, text=True, timeout=600,
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 7 or not f[1].startswith("["):
+            continue
+        try:
+            t, wait, run = float(f[0]), float(f[-4]), float(f[-2])
+        except ValueError:
+            continue
+        cpu = f[1].strip("[]")
+        task = " ".join(f[2:-4])
+        tid = task.rsplit("[", 1)[-1].rstrip("]").split("/")[0]
+        rows.append((t, cpu, task, tid, wait, run, f[-1]))
+    for pid in pids:
+        last_state, worst = None, (0.0, 0.0, "")
+        for t, cpu, task, tid, wait, run, state in rows:
+            if tid != pid:
+                continue
+            if last_state == "R" and wait > worst[0]:
+                # This run ended at t after `run` ms; the wait ended where it began.
+                worst = (wait, t - run / 1000, cpu)
+            last_state = state
+        wait, end, cpu = worst
+        start = end - wait / 1000
+        others = {}
+        for t, c, task, tid, _, run, _ in rows:
+            if c == cpu and tid != pid and start - 1e-6 <= t - run / 1000 and t <= end + 1e-6:
+                name = task.rsplit("[", 1)[0]
+                others[name] = others.get(name, 0.0) + run
+        who = ", ".join(f"{k} {v:.1f}" for k, v in sorted(others.items(), key=lambda kv: -kv[1])[:3])
+        print(f"{wait:.1f} ms ({who or 'none'})")
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "freeport":
@@ -321,6 +371,8 @@ def main():
         collresp(sys.argv[2], int(sys.argv[3]))
     elif cmd == "conns":
         conns(*sys.argv[2:5])
+    elif cmd == "preempted":
+        preempted(sys.argv[2], sys.argv[3:])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
