@@ -15,7 +15,10 @@
 # CPU 1, so the server gets one core as Redis's single thread does. Each
 # test and pipeline depth runs against reddish and Redis in alternation,
 # ROUNDS times, and the median is kept; alternating spreads the noise of a
-# busy machine over both, and which server goes first flips every round. Besides requests per second, each run reads the
+# busy machine over both, and which server goes first flips every round.
+# A ratio is the median of the rounds' own ratios: the two runs of a round
+# are a second or two apart and share the machine's load of the moment,
+# which drifts much more between rounds. Besides requests per second, each run reads the
 # server's utime+stime from /proc/PID/stat before and after and reports
 # requests per CPU-second: the cost of a request, which stays meaningful
 # when the machine is too busy for throughput to be.
@@ -76,7 +79,7 @@ CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
     throughput | memory | conns | growth | collections | zlatency) ;;
-    -h | --help | help) sed -n '2,56p' "$0"; exit 0 ;;
+    -h | --help | help) sed -n '2,60p' "$0"; exit 0 ;;
     *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS]]" >&2; exit 2 ;;
 esac
 

@@ -11,7 +11,7 @@
 # given on its command line (`redis-benchmark ... XADD mystream '*' f v`).
 # As in scripts/bench.sh the server is pinned to CPU 0 and redis-benchmark
 # to CPU 1; each measurement alternates reddish and Redis ROUNDS times and
-# keeps the median.
+# keeps the median, and a ratio is the median of the rounds' own ratios.
 #
 # Environment: ROUNDS (3), REQUESTS (100000 at -P 1; ten times that at -P 16),
 # CLIENTS (50), ENTRIES (1000000), REDDISH (target/release/reddish-server).
@@ -115,7 +115,11 @@ throughput() {
             s="$(printf '%s\n' "${ss[@]}" | median)"
             x="$(printf '%s\n' "${rc[@]}" | median)"
             y="$(printf '%s\n' "${sc[@]}" | median)"
-            echo "| $t | $pl | $r | $s | $(awk -v a="$r" -v b="$s" 'BEGIN {printf "%.2fx", a / b}') | $x | $y | $(awk -v a="$x" -v b="$y" 'BEGIN {printf "%.2fx", a / b}') |"
+            # Ratios are the median of each round's own ratio (see bench.sh).
+            local tr cr
+            tr="$(paste <(printf '%s\n' "${rs[@]}") <(printf '%s\n' "${ss[@]}") | awk '{print $1 / $2}' | median)"
+            cr="$(paste <(printf '%s\n' "${rc[@]}") <(printf '%s\n' "${sc[@]}") | awk '{print $1 / $2}' | median)"
+            echo "| $t | $pl | $r | $s | $(printf '%.2fx' "$tr") | $x | $y | $(printf '%.2fx' "$cr") |"
         done
     done
 }

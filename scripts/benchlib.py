@@ -163,28 +163,39 @@ def fmt_num(x):
 def table(path):
     """TSV rows: test, pipeline, server, round, rps, requests, cpu_seconds,
     idle wakeups of the server's core (shown per 1,000 requests: each one a
-    client's write that had to wake a halted core)."""
+    client's write that had to wake a halted core). Each server's column is
+    the median over rounds; each ratio is the median of per-round ratios."""
     runs = {}
     order = []
     for line in open(path):
         parts = line.rstrip("\n").split("\t")
         if len(parts) != 8:
             continue
-        test, pl, server, _rnd, rps, reqs, cpu, wakeups = parts
+        test, pl, server, rnd, rps, reqs, cpu, wakeups = parts
         key = (test, int(pl))
         if key not in runs:
-            runs[key] = {"reddish": [], "redis": []}
+            runs[key] = {"reddish": {}, "redis": {}}
             order.append(key)
         if rps == "unsupported":
-            runs[key][server].append(None)
+            runs[key][server][rnd] = None
             continue
         rps = float(rps)
         cpu = float(cpu)
         eff = float(reqs) / cpu if cpu > 0 else None
-        runs[key][server].append((rps, eff, 1000.0 * float(wakeups) / float(reqs)))
+        runs[key][server][rnd] = (rps, eff, 1000.0 * float(wakeups) / float(reqs))
 
     def med(vals, i):
-        xs = [v[i] for v in vals if v is not None and v[i] is not None]
+        xs = [v[i] for v in vals.values() if v is not None and v[i] is not None]
+        return statistics.median(xs) if xs else None
+
+    def paired(r, s, i):
+        # The two servers of one round ran a second or two apart, under the
+        # same load from whatever else the machine was doing; the load drifts
+        # between rounds far more (one server's median moved 30% between two
+        # runs of the same session). So a ratio is the median of the rounds'
+        # own ratios, not the ratio of the two medians.
+        xs = [r[k][i] / s[k][i] for k in r
+              if r[k] is not None and s.get(k) is not None and r[k][i] and s[k][i]]
         return statistics.median(xs) if xs else None
 
     hdr = ("test", "P", "reddish req/s", "redis req/s", "ratio",
@@ -195,8 +206,8 @@ def table(path):
         r, s = runs[key]["reddish"], runs[key]["redis"]
         a, b = med(r, 0), med(s, 0)
         ea, eb = med(r, 1), med(s, 1)
-        ratio = a / b if a and b else None
-        eratio = ea / eb if ea and eb else None
+        ratio = paired(r, s, 0)
+        eratio = paired(r, s, 1)
         if ratio:
             tput_ratios.append(ratio)
         if eratio:
