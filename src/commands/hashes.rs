@@ -379,7 +379,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         // (after the counted read).
         let mut pick = None;
         if read_hash(ctx, args.get(1))?.is_some() {
-            let r = rng_below(u64::MAX);
+            let r = crate::types::rand_below(u64::MAX);
             pick = write_hash(ctx, args.get(1), false)?.and_then(|h| h.random(r));
         }
         match pick {
@@ -424,7 +424,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
             if k % 1024 == 0 && ctx.obuf_hard_reached() {
                 break;
             }
-            let (f, v) = &pairs[rng_below(pairs.len() as u64) as usize];
+            let (f, v) = &pairs[crate::types::rand_below(pairs.len() as u64) as usize];
             let r = &mut ctx.client.reply;
             if withvalues && resp3 {
                 r.array(2);
@@ -440,7 +440,7 @@ fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     } else {
         let mut idx: Vec<usize> = (0..pairs.len()).collect();
         for i in 0..l as usize {
-            let j = i + rng_below((idx.len() - i) as u64) as usize;
+            let j = i + crate::types::rand_below((idx.len() - i) as u64) as usize;
             idx.swap(i, j);
         }
         idx.truncate(l as usize);
@@ -514,14 +514,4 @@ fn hscan(ctx: &mut Ctx) -> CmdResult {
         r.bulk(v);
     }
     Ok(())
-}
-
-thread_local! {
-    static RNG: std::cell::RefCell<crate::types::XorShift> =
-        std::cell::RefCell::new(crate::types::XorShift::from_entropy());
-}
-
-/// A random number below `n` (HRANDFIELD; only the reactor thread calls it).
-fn rng_below(n: u64) -> u64 {
-    RNG.with(|r| r.borrow_mut().below(n))
 }

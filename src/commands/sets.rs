@@ -17,15 +17,12 @@
 //! Randomness (SPOP, SRANDMEMBER) uses a per-thread xorshift generator:
 //! only the reactor thread runs commands, so no lock is involved.
 
-use std::cell::RefCell;
-
 use super::table::{flags::*, CommandDef};
 use super::{err, CmdError, CmdResult, Ctx};
 use crate::db::object::Value;
 use crate::protocol::reply::Reply;
 use crate::server::notify as ntf;
 use crate::types::set_value::{Member, SetVal};
-use crate::types::XorShift;
 use crate::util::glob;
 use crate::util::numbers::parse_i64;
 
@@ -100,12 +97,8 @@ pub static COMMANDS: &[CommandDef] = &[
         .summary("Add multiple sets and store the resulting set in a key"),
 ];
 
-thread_local! {
-    static RNG: RefCell<XorShift> = RefCell::new(XorShift::from_entropy());
-}
-
 fn rand_below(n: usize) -> usize {
-    RNG.with(|r| r.borrow_mut().below(n.max(1) as u64) as usize)
+    crate::types::rand_below(n as u64) as usize
 }
 
 fn reply_member(reply: &mut Reply, m: Member<'_>) {

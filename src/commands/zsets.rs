@@ -1272,12 +1272,10 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     }
     let key = args.get(1);
     if args.len() == 2 {
-        let seed = ctx.srv.now_ms as u64 ^ ctx.srv.stats.total_commands_processed;
-        let mut rng = crate::types::XorShift::new(seed | 1);
         match read_split(ctx, key)? {
             (None, r) => r.null(),
             (Some(z), r) => {
-                let i = rng.below(z.len() as u64) as usize;
+                let i = crate::types::rand_below(z.len() as u64) as usize;
                 z.walk(i, i, false, |m, _| r.bulk(m));
             }
         }
@@ -1298,8 +1296,6 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
     if withscores && count < -(i64::MAX / 2) {
         return Err(CmdError::new("ERR value is out of range"));
     }
-    let seed = ctx.srv.now_ms as u64 ^ ctx.srv.stats.total_commands_processed;
-    let mut rng = crate::types::XorShift::new(seed | 1);
     let resp3 = ctx.client.reply.resp3();
     let hard = ctx.obuf_hard_limit();
     let (z, r) = match read_split(ctx, key)? {
@@ -1333,7 +1329,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
             if k % 1024 == 0 && hard > 0 && r.pending() as u64 >= hard {
                 break;
             }
-            emit(r, rng.below(len as u64) as usize);
+            emit(r, crate::types::rand_below(len as u64) as usize);
         }
         return Ok(());
     }
@@ -1347,7 +1343,7 @@ fn zrandmember(ctx: &mut Ctx) -> CmdResult {
         // Distinct members: a partial Fisher-Yates over the ranks.
         let mut idx: Vec<usize> = (0..len).collect();
         for i in 0..count as usize {
-            let j = i + rng.below((len - i) as u64) as usize;
+            let j = i + crate::types::rand_below((len - i) as u64) as usize;
             idx.swap(i, j);
         }
         idx.truncate(count as usize);

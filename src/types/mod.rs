@@ -122,6 +122,21 @@ impl XorShift {
     }
 }
 
+thread_local! {
+    /// The commands' random numbers (SRANDMEMBER, SPOP, HRANDFIELD,
+    /// ZRANDMEMBER), one stream for the reactor thread as Redis draws from
+    /// one `random()` state. A generator seeded per call from the clock and
+    /// a counter would start consecutive calls from nearly equal seeds,
+    /// whose first outputs are correlated: ZRANDMEMBER did that and failed
+    /// Redis's chi-square test of its distribution one run in two.
+    static RNG: std::cell::RefCell<XorShift> = std::cell::RefCell::new(XorShift::from_entropy());
+}
+
+/// A random number in `0..n` from the commands' stream (`n` = 0 counts as 1).
+pub fn rand_below(n: u64) -> u64 {
+    RNG.with(|r| r.borrow_mut().below(n.max(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::alloc_class;
