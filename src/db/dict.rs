@@ -279,24 +279,37 @@ impl<V> Table<V> {
         if idx < self.released + RELEASE_CHUNK || self.buckets.len() < 2 * RELEASE_CHUNK {
             return;
         }
-        const PAGE: usize = 4096;
-        let base = self.buckets.as_ptr() as usize;
-        let from = (base + self.released * size_of::<*mut Entry<V>>()).next_multiple_of(PAGE);
-        let to = (base + idx * size_of::<*mut Entry<V>>()) & !(PAGE - 1);
-        if to <= from {
-            return;
-        }
         debug_assert!(self.buckets[self.released..idx].iter().all(|b| b.is_null()));
-        // SAFETY: [from, to) lies inside this table's own allocation and
-        // holds only null buckets, which read back the same from the zero
-        // pages the kernel maps in after MADV_DONTNEED. A failure (not
-        // expected) only leaves the pages resident.
-        unsafe {
-            libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_DONTNEED);
+        if let Some(end) = self.release_pages(self.released, idx) {
+            // Up to the page boundary, so the next step starts on one and
+            // the page across it is not skipped.
+            self.released = end;
         }
-        // Up to the page boundary, so the next step starts on one and the
-        // page across it is not skipped.
-        self.released = (to - base) / size_of::<*mut Entry<V>>();
+    }
+
+    /// Hands back the whole pages inside buckets `from..to` of the array's
+    /// allocation (its capacity, so popped slots count), which must all be
+    /// null or unused. Returns the bucket index where the released pages
+    /// end, or None if the range holds no whole page.
+    fn release_pages(&self, from: usize, to: usize) -> Option<usize> {
+        const PAGE: usize = 4096;
+        let slot = size_of::<*mut Entry<V>>();
+        let to = to.min(self.buckets.capacity());
+        let base = self.buckets.as_ptr() as usize;
+        let start = (base + from * slot).next_multiple_of(PAGE);
+        let end = (base + to * slot) & !(PAGE - 1);
+        if end <= start {
+            return None;
+        }
+        // SAFETY: [start, end) lies inside this table's own allocation and
+        // holds only null or unused buckets, which read back the same from
+        // the zero pages the kernel maps in after MADV_DONTNEED (private
+        // anonymous memory). A failure (not expected) only leaves the pages
+        // resident.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+        Some((end - base) / slot)
     }
 
     #[inline]
@@ -1273,6 +1286,16 @@ impl<V> Dict<V> {
                     self.ht[t].used -= 1;
                 }
                 self.ht[t].buckets.pop();
+                // Hand back each emptied stretch of a big array, as rehash
+                // does, so the array's own free at the end is cheap.
+                let len = self.ht[t].buckets.len();
+                let big = self.ht[t].buckets.capacity() >= 2 * RELEASE_CHUNK;
+                if big && len.is_multiple_of(RELEASE_CHUNK) {
+                    // One page more: the page across the stretch's top
+                    // (the array is not page-aligned) was left by the step
+                    // before, whose range ended inside it.
+                    self.ht[t].release_pages(len, len + RELEASE_CHUNK + 4096 / size_of::<usize>());
+                }
             }
             self.ht[t] = Table::empty();
         }
@@ -1405,23 +1428,9 @@ mod tests {
         }
         let released = d.ht[0].released;
         assert!(released >= size / 2, "released {released} of {size}");
-        const PAGE: usize = 4096;
         let base = d.ht[0].buckets.as_ptr() as usize;
-        let from = base.next_multiple_of(PAGE);
-        let to = (base + released * size_of::<usize>()) & !(PAGE - 1);
-        let mut resident = vec![0u8; (to - from) / PAGE];
-        // SAFETY: [from, to) is inside the live bucket array; mincore only
-        // reports on it.
-        let rc =
-            unsafe { libc::mincore(from as *mut libc::c_void, to - from, resident.as_mut_ptr()) };
-        assert_eq!(rc, 0);
-        let kept = resident.iter().filter(|&&r| r & 1 != 0).count();
-        assert_eq!(
-            kept,
-            0,
-            "{kept} of {} released pages still resident",
-            resident.len()
-        );
+        let kept = resident_pages(base, base + released * size_of::<usize>());
+        assert_eq!(kept, 0, "{kept} released pages still resident");
         assert!(d.ht[0].buckets[..released].iter().all(|b| b.is_null()));
         while d.is_rehashing() {
             d.insert(format!("k{i}").as_bytes(), i);
@@ -1432,6 +1441,52 @@ mod tests {
         for j in 0..i {
             assert_eq!(d.get(format!("k{j}").as_bytes()), Some(&j));
         }
+    }
+
+    /// Pages of `[from, to)` (addresses) that are resident.
+    fn resident_pages(from: usize, to: usize) -> usize {
+        const PAGE: usize = 4096;
+        let (from, to) = (from.next_multiple_of(PAGE), to & !(PAGE - 1));
+        if to <= from {
+            return 0;
+        }
+        let mut v = vec![0u8; (to - from) / PAGE];
+        // SAFETY: the caller passes a range of a live allocation; mincore
+        // only reports on it.
+        let rc = unsafe { libc::mincore(from as *mut libc::c_void, to - from, v.as_mut_ptr()) };
+        assert_eq!(rc, 0);
+        v.iter().filter(|&&r| r & 1 != 0).count()
+    }
+
+    /// A flushed table freed a slice at a time hands back the emptied end
+    /// of its bucket array as it goes, as rehash does.
+    #[test]
+    fn freeing_in_slices_hands_back_the_emptied_buckets() {
+        let mut d: Dict<u64> = Dict::new();
+        let mut i = 0u64;
+        while d.ht[0].size() < 4 * RELEASE_CHUNK || d.is_rehashing() {
+            if d.is_rehashing() {
+                d.rehash(1000);
+            } else {
+                d.insert(format!("k{i}").as_bytes(), i);
+                i += 1;
+            }
+        }
+        let size = d.ht[0].size();
+        while d.ht[0].buckets.len() > size / 4 {
+            assert!(!d.free_some(1000));
+        }
+        let len = d.ht[0].buckets.len();
+        let base = d.ht[0].buckets.as_ptr() as usize;
+        let slot = size_of::<usize>();
+        let kept = resident_pages(
+            base + len.next_multiple_of(RELEASE_CHUNK) * slot,
+            base + size * slot,
+        );
+        assert_eq!(kept, 0, "{kept} pages of freed buckets still resident");
+        assert!(resident_pages(base, base + len * slot) > 0);
+        assert!(d.free_some(usize::MAX));
+        assert_eq!(d.len(), 0);
     }
 
     fn check_model(d: &Dict<u64>, model: &HashMap<Vec<u8>, u64>) {
