@@ -20,7 +20,7 @@ fn usage() -> ! {
 }
 
 fn main() {
-    pin_mmap_threshold();
+    reddish::server::memory::tune_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(first) = args.first() {
         match first.as_str() {
@@ -90,19 +90,4 @@ fn main() {
         let _ = std::fs::remove_file(p);
     }
     std::process::exit(code);
-}
-
-/// Pins glibc's mmap threshold at its initial 128 KB. By default glibc raises
-/// the threshold each time a large mmapped block is freed, so after the
-/// keyspace table's first resize the next, bigger bucket array came from the
-/// heap, where `calloc` must clear it byte by byte: measured 3 ms at 512K
-/// buckets, 10 ms at 2M, and a 45 ms reply while a db grew to 10M keys.
-/// From fresh mmapped pages the zeroing is the kernel's, done page by page as
-/// the incremental rehash first touches them, so growth never stalls.
-fn pin_mmap_threshold() {
-    // SAFETY: mallopt only adjusts allocator parameters; called once before
-    // any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
 }
