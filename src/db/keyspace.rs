@@ -573,7 +573,8 @@ impl Db {
         !self.garbage.is_empty()
     }
 
-    /// Frees flushed tables for about `budget`, 1024 entries at a time.
+    /// Frees flushed tables for about `budget`, 1024 entries or buckets at a
+    /// time.
     /// True if this call freed the last of them.
     pub fn free_garbage(&mut self, budget: Duration) -> bool {
         if self.garbage.is_empty() {
