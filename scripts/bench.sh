@@ -7,6 +7,7 @@
 #   scripts/bench.sh growth [N]           worst reply latency while one db grows 0 -> N keys (10000000)
 #   scripts/bench.sh collections [N] [KINDS]  memory per key of N small collections (100000) of
 #                                         each KIND (hash,zset,intset,list: 10 small elements each)
+#   scripts/bench.sh flush [N]            worst PING while FLUSHALL ASYNC frees N keys (9000000)
 #   scripts/bench.sh zlatency [N] [OPS]   p50/p99 latency of single ZADD/ZRANK/ZRANGE requests on one
 #                                         sorted set of N members (1000000), OPS of each (20000)
 #
@@ -78,9 +79,9 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 
 case "$MODE" in
-    throughput | memory | conns | growth | collections | zlatency) ;;
-    -h | --help | help) sed -n '2,60p' "$0"; exit 0 ;;
-    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS]]" >&2; exit 2 ;;
+    throughput | memory | conns | growth | collections | zlatency | flush) ;;
+    -h | --help | help) sed -n '2,61p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [memory [N] [SIZE] | conns [N] | growth [N] | collections [N] [KINDS] | zlatency [N] [OPS] | flush [N]]" >&2; exit 2 ;;
 esac
 
 for tool in redis-server redis-benchmark redis-cli python3 taskset; do
@@ -469,8 +470,37 @@ growth() {
     fi
 }
 
+# Loads N keys (8-byte values), then frees them with FLUSHALL ASYNC while
+# one client sends PINGs one at a time, and prints that client's worst and
+# 99.9th-percentile latency. Redis frees on a background thread; reddish in
+# 1 ms slices on its one thread.
+flush() {
+    local n="${1:-9000000}"
+    printf '| server | keys flushed | PING p99.9 ms | PING max ms |\n'
+    printf '|---|---:|---:|---:|\n'
+    for server in reddish redis; do
+        start_server "$server"
+        local port="$PORT" pid="$PID" keys out
+        timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 50 -P 16 -n "$n" -r 1000000000 -t set -d 8 -q \
+            >/dev/null 2>&1 || true
+        keys="$(redis-cli -p "$port" DBSIZE | tr -d '\r')"
+        timeout 120 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 1 -n 200000 -t ping_mbulk --csv \
+            >"$WORK/flush.$server.csv" 2>/dev/null &
+        local probe=$!
+        sleep 0.05
+        redis-cli -p "$port" FLUSHALL ASYNC >/dev/null
+        wait "$probe" 2>/dev/null || true
+        out="$(awk -F'"' 'NR > 1 && $2 != "" {print $14 " | " $16; exit}' "$WORK/flush.$server.csv")"
+        printf '| %s | %s | %s |\n' "$server" "$keys" "${out:-? | ?}"
+        stop_server "$pid"
+    done
+    echo
+    echo "(keys from redis-benchmark SET -c 50 -P 16 -r 1000000000 -d 8; the probe is redis-benchmark -c 1 -n 200000 PING_MBULK, started 50 ms before FLUSHALL ASYNC)"
+}
+
 case "$MODE" in
     growth) growth "${2:-}" ;;
+    flush) flush "${2:-}" ;;
     throughput) throughput ;;
     memory) memory "${2:-}" "${3:-}" ;;
     conns) conns "${2:-}" ;;
