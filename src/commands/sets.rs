@@ -14,7 +14,8 @@
 //! empty set everywhere; a key of another type is WRONGTYPE, checked for
 //! every input before any work, as Redis 7.0 does.
 //!
-//! Randomness (SPOP, SRANDMEMBER) uses a per-thread xorshift generator:
+//! Randomness (SPOP, SRANDMEMBER) comes from the commands' one random
+//! stream (`types::rand_below`), shared with HRANDFIELD and ZRANDMEMBER:
 //! only the reactor thread runs commands, so no lock is involved.
 
 use super::table::{flags::*, CommandDef};

@@ -240,6 +240,8 @@ struct Table<V> {
 /// How many moved buckets (8 bytes each) gather before their pages are
 /// handed back: 512 KB, 128 pages, one `madvise` of about 30 µs.
 const RELEASE_CHUNK: usize = 64 * 1024;
+/// The kernel's page, the unit `madvise` hands back.
+const PAGE: usize = 4096;
 
 impl<V> Table<V> {
     fn empty() -> Table<V> {
@@ -276,7 +278,7 @@ impl<V> Table<V> {
     /// pages wholly inside it are touched (never a page it shares with
     /// another allocation).
     fn release_moved(&mut self, idx: usize) {
-        if idx < self.released + RELEASE_CHUNK || self.buckets.len() < 2 * RELEASE_CHUNK {
+        if idx < self.released + RELEASE_CHUNK || !self.releases_pages() {
             return;
         }
         debug_assert!(self.buckets[self.released..idx].iter().all(|b| b.is_null()));
@@ -292,7 +294,6 @@ impl<V> Table<V> {
     /// null or unused. Returns the bucket index where the released pages
     /// end, or None if the range holds no whole page.
     fn release_pages(&self, from: usize, to: usize) -> Option<usize> {
-        const PAGE: usize = 4096;
         let slot = size_of::<*mut Entry<V>>();
         let to = to.min(self.buckets.capacity());
         let base = self.buckets.as_ptr() as usize;
@@ -310,6 +311,12 @@ impl<V> Table<V> {
             libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
         }
         Some((end - base) / slot)
+    }
+
+    /// Arrays this big hand back their emptied pages as they go; smaller
+    /// ones are freed whole, cheaply.
+    fn releases_pages(&self) -> bool {
+        self.buckets.capacity() >= 2 * RELEASE_CHUNK
     }
 
     #[inline]
@@ -1294,12 +1301,12 @@ impl<V> Dict<V> {
                 // Hand back each emptied stretch of a big array, as rehash
                 // does, so the array's own free at the end is cheap.
                 let len = self.ht[t].buckets.len();
-                let big = self.ht[t].buckets.capacity() >= 2 * RELEASE_CHUNK;
-                if big && len.is_multiple_of(RELEASE_CHUNK) {
+                if len.is_multiple_of(RELEASE_CHUNK) && self.ht[t].releases_pages() {
                     // One page more: the page across the stretch's top
                     // (the array is not page-aligned) was left by the step
                     // before, whose range ended inside it.
-                    self.ht[t].release_pages(len, len + RELEASE_CHUNK + 4096 / size_of::<usize>());
+                    let page = PAGE / size_of::<*mut Entry<V>>();
+                    self.ht[t].release_pages(len, len + RELEASE_CHUNK + page);
                 }
             }
             self.ht[t] = Table::empty();
@@ -1450,7 +1457,6 @@ mod tests {
 
     /// Pages of `[from, to)` (addresses) that are resident.
     fn resident_pages(from: usize, to: usize) -> usize {
-        const PAGE: usize = 4096;
         let (from, to) = (from.next_multiple_of(PAGE), to & !(PAGE - 1));
         if to <= from {
             return 0;
