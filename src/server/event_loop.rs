@@ -96,7 +96,7 @@ pub fn run(config: Config) -> io::Result<i32> {
     let mut events = Events::with_capacity(1024);
     let mut next_cron = srv.now_ms;
     let mut eof_suspects: Vec<usize> = Vec::new();
-    let mut idle = super::idle::IdleWait::default();
+    let mut idle = super::idle::IdleWait::on_this_thread();
     loop {
         let timeout = if !srv.read_list.is_empty() || !srv.write_list.is_empty() {
             Duration::ZERO
