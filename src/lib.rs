@@ -17,7 +17,7 @@
 //! | the handler runs against the database | `commands::<family>`, [`db::keyspace`] | `t_string.c`, `db.c` |
 //! | the reply is encoded into the client's buffer | [`protocol::reply`] | `addReply*` |
 //! | before sleeping, replies are written | [`server::event_loop`] | `handleClientsWithPendingWrites` |
-//! | the loop waits: a short spin, then sleep | [`server::idle`] | `aeApiPoll` (Redis only sleeps) |
+//! | the loop waits: a short spin, naps under heavy load, then sleep | [`server::idle`] | `aeApiPoll` (Redis only sleeps) |
 //!
 //! Values of the collection types live in [`types`] (`listpack.c`, `intset.c`,
 //! `quicklist.c`, the skiplist of `t_zset.c`): compact encodings first.

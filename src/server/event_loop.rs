@@ -4,7 +4,8 @@
 //!
 //! 1. poll, with a zero timeout if some client still has unread input or
 //!    unwritten output, else until the next cron tick (after a spin of a
-//!    few µs while spins keep catching the next request: `idle.rs`);
+//!    few µs while spins keep catching the next request, and under heavy
+//!    load a nap or two in `nanosleep`: `idle.rs`);
 //! 2. accept new connections and read from readable clients, running every
 //!    complete command in what was read (one 16 KB read per client per
 //!    iteration, so a pipelining client cannot starve the others);
