@@ -89,10 +89,10 @@ pub fn next_wakeup_ms(srv: &Server) -> Option<u64> {
 /// 1 ms: 5 million flushed keys are gone in about 2 s on a busy server
 /// (longer when idle). Meanwhile most replies wait at most the 1 ms slice;
 /// the worst PING measured while 9M keys were freed was 12-35 ms over six
-/// runs (Redis, which frees on a background thread: 8-15 ms). That needs glibc's fastbins
-/// off (`server::memory::tune_allocator`): with them, the millions of freed
-/// entries were merged in one burst inside a later allocation, and PINGs
-/// during the free waited 140 ms to 1.9 s.
+/// runs (Redis, which frees on a background thread: 8-15 ms). That needs
+/// glibc's fastbins off (`server::memory::tune_allocator`): with them, the
+/// millions of freed entries were merged in one burst inside a later
+/// allocation, and PINGs during the free waited 140 ms to 1.9 s.
 ///
 /// glibc keeps the freed chunks for reuse rather than returning them to the
 /// kernel, so RSS does not drop after a flush (new keys reuse the memory).

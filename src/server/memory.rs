@@ -126,11 +126,13 @@ pub fn rss() -> u64 {
 ///   asked for or freed. After FLUSHALL ASYNC of 9M keys, whose entries are
 ///   freed a millisecond at a time, that merge came inside whichever
 ///   command next allocated a client buffer: PINGs took 140-320 ms each and
-///   the worst 1.3-1.9 s (Redis, whose jemalloc has no such step: 7.8 ms).
+///   the worst 1.1-1.9 s (Redis, whose jemalloc has no such step: 8.4 ms).
 ///   Without fastbins each free merges its own chunk (the per-thread cache
 ///   in front still serves the usual alloc-free pairs): the worst PING in
-///   the same test was 13.6 ms, with the same bytes per key and no
-///   throughput change measured on SET, GET, LPUSH and LPOP.
+///   the same test was 15.9-34.9 ms over three runs (12-35 ms once each
+///   free step also counted the empty buckets it pops), with the same bytes
+///   per key and no throughput change measured on SET, GET, LPUSH and
+///   LPOP.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator parameters.
