@@ -31,14 +31,14 @@
 //! each step) or `unsafe`. We keep nodes in one `Vec` and link them by
 //! `u32` index, with a free list of vacated slots reused by later inserts:
 //! - safe code only, and a bad index is a panic, never memory corruption;
-//! - no allocation per node: a node is 40 bytes in the arena;
+//! - no allocation per node: a node is 48 bytes in the arena;
 //! - slots are contiguous, which helps the cache on scans.
 //!
 //! ## Where the bytes go
 //! A big sorted set is mostly its nodes, so the layout is sized to the
 //! byte (figures from `scripts/bench_bigzset.sh`, 1M members `member:N`:
-//! 53 bytes per member of `used_memory` against Redis 7.0's 110, and an
-//! RSS growth of 51 against 119):
+//! 61 bytes per member of `used_memory` against Redis 7.0's 110, and an
+//! RSS growth of 59 against 117):
 //! - **Level 0 lives in the node.** Three nodes in four have only the
 //!   bottom level, and there the span is always 1 (Redis stores it
 //!   anyway): a node holds its level-0 forward link as a bare `u32`, next
@@ -50,12 +50,20 @@
 //!   so an upper search step reads one 20-byte `Level` and not the node
 //!   (unless the scores tie): one cache miss per step. On average a node
 //!   has 1/3 of an upper link, 7 bytes.
-//! - **Short members inside the node.** A member of up to 15 bytes is
-//!   stored in the node's 16-byte member field, its length in the last
+//! - **Short members inside the node.** A member of up to 23 bytes is
+//!   stored in the node's 24-byte member field, its length in the last
 //!   byte; a longer one is a `Box<[u8]>` in a side table that the field
 //!   indexes. An `ids`-style member thus costs no allocation (glibc would
 //!   give a 13-byte one a 32-byte chunk, plus 16 bytes of `Box`) and is
-//!   compared without a pointer chase.
+//!   compared without a pointer chase. Comparisons are frequent: whenever
+//!   a search meets a score equal to the one it looks for it must order
+//!   by member, and the member index compares members on every lookup; a
+//!   long member costs two more cache misses each time (the table entry,
+//!   then the bytes). The field was 16 bytes (members up to 15) until
+//!   redis-benchmark's `ZADD myzset <score> element:<12 digits>` (20-byte
+//!   members) showed it: with 24 bytes, 8 more per node, that test ran
+//!   1.54x as fast (CPU per request 0.66x) and went from 0.95x Redis's
+//!   throughput at -P 16 to 1.27x; a 12-byte member ran as fast as before.
 //! - **No height field.** A node's height is only needed when it is
 //!   deleted, and the delete's search path already tells it: the number of
 //!   levels on which the predecessor links to it.
@@ -67,7 +75,7 @@
 //!
 //! The price: at most 2^32 - 2 members per sorted set, and a slot vacated by
 //! a delete (its long member and its levels are freed at once, the slot's
-//! 40 bytes are not) waits in the free list for the next insert. [`ZSet`]
+//! 48 bytes are not) waits in the free list for the next insert. [`ZSet`]
 //! compacts the arena with [`SkipList::shrink`] once vacated slots
 //! outnumber live ones, so a set that shrinks gives its memory back too.
 //! Index 0 is the header node, `NIL` (u32::MAX) is the null link.
@@ -147,7 +155,7 @@ impl Level {
 }
 
 /// Members of up to this many bytes live inside their node.
-const INLINE_MAX: usize = 15;
+const INLINE_MAX: usize = 23;
 /// Last byte of a [`Member`] that refers to the long-member table.
 const LONG: u8 = 0xFF;
 
@@ -158,33 +166,33 @@ const LONG: u8 = 0xFF;
 /// of their own: glibc would round a 13-byte one up to a 32-byte chunk
 /// and the `Box` would add 16 bytes of pointer and length.
 #[derive(Debug, Clone, Copy, Default)]
-struct Member([u8; 16]);
+struct Member([u8; 24]);
 
 impl Member {
     fn inline(bytes: &[u8]) -> Member {
         debug_assert!(bytes.len() <= INLINE_MAX);
-        let mut m = [0u8; 16];
+        let mut m = [0u8; 24];
         m[..bytes.len()].copy_from_slice(bytes);
-        m[15] = bytes.len() as u8;
+        m[23] = bytes.len() as u8;
         Member(m)
     }
 
     fn long(idx: u32) -> Member {
-        let mut m = [0u8; 16];
+        let mut m = [0u8; 24];
         m[..4].copy_from_slice(&idx.to_le_bytes());
-        m[15] = LONG;
+        m[23] = LONG;
         Member(m)
     }
 
     /// The long-member table index, if the member is not inline.
     #[inline]
     fn long_idx(&self) -> Option<usize> {
-        (self.0[15] == LONG)
+        (self.0[23] == LONG)
             .then(|| u32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]) as usize)
     }
 }
 
-/// A skiplist node: 40 bytes. Its level-0 link is the `next` field (that
+/// A skiplist node: 48 bytes. Its level-0 link is the `next` field (that
 /// level's span is always 1, so it needs no span and, as the next node is
 /// read anyway to compare, no cached score); only the levels above, a
 /// quarter of the nodes have any, take `Level`s in the pool.
@@ -741,7 +749,7 @@ impl SkipList {
     #[inline]
     fn ele<'a>(&'a self, n: &'a Node) -> &'a [u8] {
         match n.ele.long_idx() {
-            None => &n.ele.0[..n.ele.0[15] as usize],
+            None => &n.ele.0[..n.ele.0[23] as usize],
             Some(j) => &self.long[j],
         }
     }
@@ -1861,7 +1869,7 @@ mod tests {
         let len = 1 + rng.below(3) as usize;
         let mut m: Vec<u8> = (0..len).map(|_| b'a' + rng.below(6) as u8).collect();
         if rng.below(5) == 0 {
-            m.extend_from_slice(b"-a-longer-member");
+            m.extend_from_slice(b"-a-member-longer-than-23");
         }
         m
     }
@@ -2276,14 +2284,14 @@ mod tests {
     }
 
     #[test]
-    fn members_inline_up_to_15_bytes_and_long_beyond() {
+    fn members_inline_up_to_23_bytes_and_long_beyond() {
         let mut z = ZSet::with_rng(XorShift::new(11));
         let member = |len: usize| -> Vec<u8> { (0..len).map(|i| b'a' + (i % 26) as u8).collect() };
         for len in 0..40 {
             z.insert(&member(len), -(len as f64));
         }
-        assert_eq!(z.zsl.long.len(), 40 - 16);
-        assert_eq!(z.zsl.long_bytes, (16..40).sum::<usize>());
+        assert_eq!(z.zsl.long.len(), 40 - 24);
+        assert_eq!(z.zsl.long_bytes, (24..40).sum::<usize>());
         for len in 0..40 {
             let m = member(len);
             assert_eq!(z.score(&m), Some(-(len as f64)));
@@ -2302,16 +2310,16 @@ mod tests {
         assert_eq!(z.rank(&m, false), Some(39));
         check_invariants(&z);
         // Freed long slots are reused, and the byte sum follows.
-        for len in 20..30 {
+        for len in (24..35).filter(|&l| l != 30) {
             assert_eq!(z.remove(&member(len)), Some(-(len as f64)));
         }
         assert_eq!(z.zsl.long_free.len(), 10);
         z.insert(&member(35)[1..], 0.0);
         assert_eq!(z.zsl.long_free.len(), 9);
-        assert_eq!(z.zsl.long.len(), 40 - 16);
+        assert_eq!(z.zsl.long.len(), 40 - 24);
         check_invariants(&z);
         z.shrink_arena();
-        assert_eq!(z.zsl.long.len(), 40 - 16 - 9);
+        assert_eq!(z.zsl.long.len(), 40 - 24 - 9);
         assert!(z.zsl.long_free.is_empty());
         check_invariants(&z);
         assert_eq!(z.score(&member(39)), Some(-39.0));
@@ -2329,14 +2337,14 @@ mod tests {
             }
             v.push(SkipList::new().nodes[0]);
         }
-        // Doubling to 128 KB (3277 nodes of 40 bytes), then +1/8.
+        // Doubling to 128 KB (2731 nodes of 48 bytes), then +1/8.
         assert_eq!(&caps[..4], &[8, 16, 32, 64]);
-        let big = caps.iter().position(|&c| c * 40 >= 128 * 1024).unwrap();
+        let big = caps.iter().position(|&c| c * 48 >= 128 * 1024).unwrap();
         for w in caps[big..].windows(2) {
             assert_eq!(w[1], w[0] + w[0] / 8);
         }
         assert!(v.capacity() < 20000 * 9 / 8 + 1);
-        assert_eq!(std::mem::size_of::<Node>(), 40);
+        assert_eq!(std::mem::size_of::<Node>(), 48);
         assert_eq!(std::mem::size_of::<Level>(), 20);
     }
 
