@@ -423,9 +423,9 @@ growth() {
     if [ "${GROWTH_SCHED:-1}" = 1 ] && command -v perf >/dev/null && perf sched record -o "$WORK/probe.data" true >/dev/null 2>&1; then
         sched=1
     fi
-    printf '| server | keys at the end (DBSIZE) | SET req/s | SET max latency ms | PING max latency ms | worst PING batch p99 ms |%s\n' \
+    printf '| server | keys at the end (DBSIZE) | SET req/s | SET max latency ms | PING max latency ms | worst PING batch p99 ms | kdamond, most CPU in 60 ms |%s\n' \
         "${sched:+ server's longest preemption | SET client's longest preemption |}"
-    printf '|---|---:|---:|---:|---:|---:|%s\n' "${sched:+---|---|}"
+    printf '|---|---:|---:|---:|---:|---:|---|%s\n' "${sched:+---|---|}"
     for server in reddish redis; do
         start_server "$server"
         local port="$PORT" pid="$PID" perf_pid=""
@@ -434,6 +434,8 @@ growth() {
             perf_pid=$!
             sleep 0.5
         fi
+        taskset -c "$CLIENT_CPU" $LIB kthread kdamond >"$WORK/kdamond.$server" &
+        local kd_pid=$!
         timeout 900 taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c 50 -P 16 -n "$n" -r 2000000000 -t set -d 32 --csv \
             >"$WORK/set.$server.csv" 2>/dev/null &
         local set_pid=$!
@@ -446,6 +448,8 @@ growth() {
                 awk -F'"' 'NR > 1 && $2 != ""' >>"$WORK/ping.$server.csv" || true
         done
         wait "$set_pid" 2>/dev/null || true
+        kill -TERM "$kd_pid" 2>/dev/null || true
+        wait "$kd_pid" 2>/dev/null || true
         local preempt=""
         if [ -n "$perf_pid" ]; then
             kill -INT "$perf_pid" 2>/dev/null || true
@@ -459,11 +463,14 @@ growth() {
         setmax="$(awk -F'"' 'NR > 1 && $2 != "" {print $16; exit}' "$WORK/set.$server.csv")"
         pingmax="$(awk -F'"' '$16 + 0 > m {m = $16 + 0} END {print m}' "$WORK/ping.$server.csv")"
         ping99="$(awk -F'"' '$14 + 0 > m {m = $14 + 0} END {print m}' "$WORK/ping.$server.csv")"
-        printf '| %s | %s | %s | %s | %s | %s |%s\n' "$server" "$keys" "${rps:-?}" "${setmax:-?}" "${pingmax:-?}" "${ping99:-?}" "${preempt:+ $preempt}"
+        printf '| %s | %s | %s | %s | %s | %s | %s |%s\n' "$server" "$keys" "${rps:-?}" "${setmax:-?}" "${pingmax:-?}" "${ping99:-?}" \
+            "$(cat "$WORK/kdamond.$server" 2>/dev/null || echo '?')" "${preempt:+ $preempt}"
         stop_server "$pid"
     done
     echo
     echo "($n SETs of random keys from a keyspace of 2,000,000,000, so nearly every SET adds a key, 32-byte values, -c 50 -P 16, while one client sends PING at -P 1 in batches of 20,000)"
+    echo "(kdamond: the most CPU time DAMON's kernel threads used within any 60 ms of the run, sampled every 2 ms from /proc/PID/sched;"
+    echo "on a kernel without preemption (PREEMPT_NONE, as here) such a stretch can hold the server's or the clients' core: see README.md.)"
     if [ -n "$sched" ]; then
         echo "(A preemption is the longest time the thread was ready to run while other tasks held its core, from perf sched, with the tasks that"
         echo "held it and their ms. Such a wait delays every reply in flight by as much, whichever server runs: it is the machine, not the server.)"

@@ -12,6 +12,9 @@
     benchlib.py preempted SCHED_DATA PID...  from a `perf sched record` file: for each PID, the longest
                                              time it was runnable but kept off its CPU by other tasks,
                                              and which tasks ran meanwhile
+    benchlib.py kthread COMM                 until SIGTERM, sample the CPU time of the tasks named COMM*
+                                             (e.g. kdamond) every 2 ms; then print the most they ran
+                                             within any 60 ms window and in all, in ms
 
 Everything talks to 127.0.0.1 only and every wait has a timeout.
 """
@@ -368,6 +371,54 @@ def preempted(data, pids):
         print(f"{wait:.1f} ms ({who or 'none'})")
 
 
+def kthread(comm):
+    """How long kernel threads named comm* held a core, without perf.
+
+    A kernel built with PREEMPT_NONE lets a kernel thread keep its core
+    until it yields; DAMON's pageout thread (kdamond) may work 50 ms a
+    second there. Sampling its `se.sum_exec_runtime` (ns-precise, in ms)
+    every 2 ms and taking the most it gained within any 60 ms shows how
+    long a stretch it could have held the server's or the client's core."""
+    import signal
+
+    tids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().startswith(comm):
+                        tids.append(d)
+            except OSError:
+                pass
+
+    def runtime():
+        total = 0.0
+        for t in tids:
+            try:
+                with open(f"/proc/{t}/sched") as f:
+                    for line in f:
+                        if line.startswith("se.sum_exec_runtime"):
+                            total += float(line.split(":")[1])
+                            break
+            except OSError:
+                pass
+        return total
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    samples = []
+    while not stop and tids:
+        samples.append((time.monotonic() * 1000, runtime()))
+        time.sleep(0.002)
+    most, j = 0.0, 0
+    for i in range(len(samples)):
+        while samples[i][0] - samples[j][0] > 60:
+            j += 1
+        most = max(most, samples[i][1] - samples[j][1])
+    total = samples[-1][1] - samples[0][1] if samples else 0.0
+    print(f"{most:.1f} ms ({total:.0f} ms in all)" if tids else "n/a")
+
+
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "freeport":
@@ -384,6 +435,8 @@ def main():
         conns(*sys.argv[2:5])
     elif cmd == "preempted":
         preempted(sys.argv[2], sys.argv[3:])
+    elif cmd == "kthread":
+        kthread(sys.argv[2])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
