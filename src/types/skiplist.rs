@@ -160,12 +160,16 @@ impl Level {
     }
 }
 
-/// Members of up to this many bytes live inside their node.
-const INLINE_MAX: usize = 23;
-/// Last byte of a [`Member`] that refers to the long-member table.
+/// Size of a node's [`Member`] field.
+const MEMBER_BYTES: usize = 24;
+/// Members of up to this many bytes live inside their node; the field's
+/// last byte, at this index, holds the length or [`LONG`].
+const INLINE_MAX: usize = MEMBER_BYTES - 1;
+/// The tag byte of a [`Member`] that refers to the long-member table.
 const LONG: u8 = 0xFF;
-/// Leading bytes of a long member kept in its [`Member`] field.
-const PREFIX: usize = 19;
+/// Leading bytes of a long member kept in its [`Member`] field, between
+/// the 4-byte table index and the tag byte.
+const PREFIX: usize = MEMBER_BYTES - 5;
 
 /// A node's member: up to [`INLINE_MAX`] bytes stored in place, the length
 /// in the last byte; a longer one is a `Box<[u8]>` in the skiplist's
@@ -178,23 +182,23 @@ const PREFIX: usize = 19;
 /// takes depends on its length alone, so two members of different forms
 /// are never equal.
 #[derive(Debug, Clone, Copy, Default)]
-struct Member([u8; 24]);
+struct Member([u8; MEMBER_BYTES]);
 
 impl Member {
     fn inline(bytes: &[u8]) -> Member {
         debug_assert!(bytes.len() <= INLINE_MAX);
-        let mut m = [0u8; 24];
+        let mut m = [0u8; MEMBER_BYTES];
         m[..bytes.len()].copy_from_slice(bytes);
-        m[23] = bytes.len() as u8;
+        m[INLINE_MAX] = bytes.len() as u8;
         Member(m)
     }
 
     fn long(idx: u32, bytes: &[u8]) -> Member {
         debug_assert!(bytes.len() > INLINE_MAX);
-        let mut m = [0u8; 24];
+        let mut m = [0u8; MEMBER_BYTES];
         m[..4].copy_from_slice(&idx.to_le_bytes());
         m[4..4 + PREFIX].copy_from_slice(&bytes[..PREFIX]);
-        m[23] = LONG;
+        m[INLINE_MAX] = LONG;
         Member(m)
     }
 
@@ -210,10 +214,16 @@ impl Member {
         &self.0[4..4 + PREFIX]
     }
 
+    /// An inline member's bytes (only meaningful when `long_idx` is None).
+    #[inline]
+    fn inline_bytes(&self) -> &[u8] {
+        &self.0[..self.0[INLINE_MAX] as usize]
+    }
+
     /// The long-member table index, if the member is not inline.
     #[inline]
     fn long_idx(&self) -> Option<usize> {
-        (self.0[23] == LONG)
+        (self.0[INLINE_MAX] == LONG)
             .then(|| u32::from_le_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]) as usize)
     }
 }
@@ -544,7 +554,9 @@ impl SkipList {
             loop {
                 let l = self.pool[xb + i - 1];
                 let s = l.score();
-                if l.forward != NIL && (s < score || (s == score && !self.gt_ele(l.forward, ele))) {
+                if l.forward != NIL
+                    && (s < score || (s == score && self.cmp_ele_of(l.forward, ele).is_le()))
+                {
                     rank += l.span as usize;
                     x = l.forward;
                     xb = l.fwd_base as usize;
@@ -562,7 +574,7 @@ impl SkipList {
                 break;
             }
             let n = &self.nodes[f as usize];
-            if n.score < score || (n.score == score && self.cmp_ele(n, ele) != Ordering::Greater) {
+            if n.score < score || (n.score == score && self.cmp_ele(n, ele).is_le()) {
                 rank += 1;
                 x = f;
             } else {
@@ -779,7 +791,7 @@ impl SkipList {
     #[inline]
     fn ele<'a>(&'a self, n: &'a Node) -> &'a [u8] {
         match n.ele.long_idx() {
-            None => &n.ele.0[..n.ele.0[23] as usize],
+            None => n.ele.inline_bytes(),
             Some(j) => &self.long[j],
         }
     }
@@ -797,7 +809,7 @@ impl SkipList {
     #[inline]
     fn cmp_ele(&self, n: &Node, ele: &[u8]) -> Ordering {
         match n.ele.long_idx() {
-            None => n.ele.0[..n.ele.0[23] as usize].cmp(ele),
+            None => n.ele.inline_bytes().cmp(ele),
             Some(j) => {
                 let k = ele.len().min(PREFIX);
                 match n.ele.prefix()[..k].cmp(&ele[..k]) {
@@ -810,32 +822,28 @@ impl SkipList {
         }
     }
 
+    /// [`Self::cmp_ele`] of node `x`.
     #[inline]
-    fn lt_ele(&self, x: u32, ele: &[u8]) -> bool {
-        self.cmp_ele(&self.nodes[x as usize], ele) == Ordering::Less
-    }
-
-    #[inline]
-    fn gt_ele(&self, x: u32, ele: &[u8]) -> bool {
-        self.cmp_ele(&self.nodes[x as usize], ele) == Ordering::Greater
+    fn cmp_ele_of(&self, x: u32, ele: &[u8]) -> Ordering {
+        self.cmp_ele(&self.nodes[x as usize], ele)
     }
 
     /// Whether `n`'s member is `ele`, by the same shortcut.
     #[inline]
     fn eq_ele(&self, n: &Node, ele: &[u8]) -> bool {
         match n.ele.long_idx() {
-            None => n.ele.0[..n.ele.0[23] as usize] == *ele,
+            None => n.ele.inline_bytes() == ele,
             Some(j) => {
                 ele.len() > INLINE_MAX
                     && n.ele.prefix() == &ele[..PREFIX]
-                    && self.long[j][..] == *ele
+                    && self.long[j][PREFIX..] == ele[PREFIX..]
             }
         }
     }
 
     /// Per level, the last node sorting before (score, ele).
     fn path_to(&self, score: f64, ele: &[u8]) -> [u32; MAX_LEVEL] {
-        self.path_while(|s, id| s < score || (s == score && self.lt_ele(id, ele)))
+        self.path_while(|s, id| s < score || (s == score && self.cmp_ele_of(id, ele).is_lt()))
     }
 
     /// Per level, the last node for which `go(score, id)` holds (`go` must
@@ -891,7 +899,7 @@ impl SkipList {
                     let l = self.pool[xb + i - 1];
                     let s = l.score();
                     if l.forward != NIL
-                        && (s < score || (s == score && self.lt_ele(l.forward, ele)))
+                        && (s < score || (s == score && self.cmp_ele_of(l.forward, ele).is_lt()))
                     {
                         r += l.span;
                         x = l.forward;
@@ -909,7 +917,7 @@ impl SkipList {
                     break;
                 }
                 let n = &self.nodes[f as usize];
-                if n.score < score || (n.score == score && self.cmp_ele(n, ele) == Ordering::Less) {
+                if n.score < score || (n.score == score && self.cmp_ele(n, ele).is_lt()) {
                     r += 1;
                     x = f;
                 } else {
